@@ -1,0 +1,162 @@
+import type { Client, InStatement } from '@libsql/client'
+
+import { notFound } from '../domain/errors.js'
+import type {
+  CreateProject,
+  CreatedProject,
+  Project,
+  ProjectDetail,
+  Task,
+  TaskCounts,
+} from '../domain/schemas.js'
+import { TASK_STATUSES, type TaskStatus } from '../domain/vocabulary.js'
+import { recordEvent } from './events.js'
+import {
+  PROJECT_COLUMNS,
+  TASK_COLUMNS,
+  firstRow,
+  jsonObjectOf,
+  newId,
+  now,
+  rowsToObjects,
+  selectList,
+} from './rows.js'
+import { cancelTaskStatements, insertTaskStatements } from './tasks.js'
+
+const PROJECT_SELECT = `SELECT ${selectList(PROJECT_COLUMNS, 'p')} FROM projects p`
+const PROJECT_JSON = jsonObjectOf(PROJECT_COLUMNS, 'p')
+
+/** Every project, newest first. */
+export async function listProjects(db: Client): Promise<Project[]> {
+  const result = await db.execute(`${PROJECT_SELECT} ORDER BY p.created_at DESC, p.rowid DESC`)
+  return rowsToObjects<Project>(result, PROJECT_COLUMNS)
+}
+
+/** One project, or `null` when no project has that id. */
+export async function findProject(db: Client, projectId: string): Promise<Project | null> {
+  const result = await db.execute({ sql: `${PROJECT_SELECT} WHERE p.id = ?`, args: [projectId] })
+  return firstRow<Project>(result, PROJECT_COLUMNS)
+}
+
+/**
+ * One project with how many of its tasks are in each status (all five
+ * statuses, zeros included).
+ *
+ * @throws {RelayError} `not_found` when no project has that id.
+ */
+export async function getProjectDetail(db: Client, projectId: string): Promise<ProjectDetail> {
+  const [projectResult, countResult] = await db.batch(
+    [
+      { sql: `${PROJECT_SELECT} WHERE p.id = ?`, args: [projectId] },
+      {
+        sql: 'SELECT status, count(*) AS n FROM tasks WHERE project_id = ? GROUP BY status',
+        args: [projectId],
+      },
+    ],
+    'read'
+  )
+  const project = projectResult && firstRow<Project>(projectResult, PROJECT_COLUMNS)
+  if (!project || !countResult) {
+    throw notFound('Project', projectId)
+  }
+
+  const tasks = Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as TaskCounts
+  for (const row of countResult.rows) {
+    const status = row.status as TaskStatus
+    if (status in tasks) {
+      tasks[status] = Number(row.n)
+    }
+  }
+  return { ...project, tasks }
+}
+
+/**
+ * Creates a project and its root planning task (phase `planner`, status
+ * `backlog`, titled `Plan: <title>`), with a `project_created` and a
+ * `task_created` event, in one transaction.
+ */
+export async function createProject(db: Client, input: CreateProject): Promise<CreatedProject> {
+  const timestamp = now()
+  const project: Project = {
+    id: newId(),
+    title: input.title,
+    description: input.description,
+    status: 'active',
+    created_at: timestamp,
+    updated_at: timestamp,
+  }
+  const rootTask: Task = {
+    id: newId(),
+    project_id: project.id,
+    parent_task_id: null,
+    title: `Plan: ${input.title}`,
+    description: input.description,
+    phase: 'planner',
+    status: 'backlog',
+    branch: null,
+    worktree_path: null,
+    session_id: null,
+    created_at: timestamp,
+    updated_at: timestamp,
+  }
+
+  await db.batch(
+    [
+      {
+        sql: `INSERT INTO projects (${PROJECT_COLUMNS.join(', ')}) VALUES (?, ?, ?, ?, ?, ?)`,
+        args: PROJECT_COLUMNS.map((column) => project[column]),
+      },
+      recordEvent(
+        'project_created',
+        { sql: `json_object('project_id', p.id, 'project', ${PROJECT_JSON})` },
+        { sql: 'FROM projects p WHERE p.id = ?', args: [project.id] }
+      ),
+      ...insertTaskStatements(rootTask),
+    ],
+    'write'
+  )
+  return { project, task: rootTask }
+}
+
+/**
+ * Cancels a project (status `cancelled`) and every task of it that is not
+ * done or cancelled yet, in one transaction, with a `project_updated` event
+ * and a `task_updated` event per cancelled task. Cancelling a cancelled
+ * project changes nothing and records no event.
+ *
+ * @throws {RelayError} `not_found` when no project has that id.
+ */
+export async function cancelProject(db: Client, projectId: string): Promise<Project> {
+  const openTasks = await db.execute({
+    sql: `SELECT ${selectList(TASK_COLUMNS, 't')} FROM tasks t
+          WHERE t.project_id = ? AND t.status NOT IN ('done', 'cancelled')
+          ORDER BY t.created_at, t.rowid`,
+    args: [projectId],
+  })
+  const timestamp = now()
+
+  const statements: InStatement[] = [
+    {
+      sql: `UPDATE projects SET status = 'cancelled', updated_at = ?
+            WHERE id = ? AND status != 'cancelled'`,
+      args: [timestamp, projectId],
+    },
+    recordEvent(
+      'project_updated',
+      { sql: `json_object('project_id', p.id, 'status', p.status, 'project', ${PROJECT_JSON})` },
+      { sql: 'FROM projects p WHERE p.id = ? AND changes() = 1', args: [projectId] }
+    ),
+    ...rowsToObjects<Task>(openTasks, TASK_COLUMNS).flatMap((task) =>
+      cancelTaskStatements(task, timestamp)
+    ),
+    { sql: `${PROJECT_SELECT} WHERE p.id = ?`, args: [projectId] },
+  ]
+  const results = await db.batch(statements, 'write')
+
+  const selected = results.at(-1)
+  const project = selected ? firstRow<Project>(selected, PROJECT_COLUMNS) : null
+  if (!project) {
+    throw notFound('Project', projectId)
+  }
+  return project
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+import { cac } from 'cac'
+
+import { RelayError } from '../domain/errors.js'
+import type { Log } from '../domain/log.js'
+import { openDatabase, resolveDatabase } from './database.js'
+import { startServer } from './node.js'
+import { superviseWithReload } from './reload.js'
+
+declare const __VERSION__: string
+
+const log: Log = (level, message) => {
+  const prefix = level === 'info' ? '' : `${level}: `
+  process.stderr.write(`${prefix}${message}\n`)
+}
+
+interface ServeFlags {
+  port: string | number
+  host: string
+  db?: string
+  pollInterval: string | number
+  reload?: boolean
+}
+
+function parseInteger(flag: string, value: string | number, min: number, max: number): number {
+  const number = Number(value)
+  if (!Number.isInteger(number) || number < min || number > max) {
+    throw new RelayError(
+      'invalid_input',
+      `--${flag} must be a whole number from ${String(min)} to ${String(max)}, got '${String(value)}'`
+    )
+  }
+  return number
+}
+
+async function serveCommand(flags: ServeFlags): Promise<void> {
+  const port = parseInteger('port', flags.port, 0, 65535)
+  const pollIntervalMs = parseInteger('poll-interval', flags.pollInterval, 10, 60_000)
+  if (flags.reload) {
+    superviseWithReload(
+      process.argv.slice(2).filter((arg) => arg !== '--reload'),
+      log
+    )
+    return
+  }
+
+  const location = resolveDatabase({ flag: flags.db, env: process.env, cwd: process.cwd() })
+  const db = await openDatabase(location)
+  const server = await startServer({
+    db,
+    dbDisplay: location.display,
+    host: flags.host,
+    port,
+    pollIntervalMs,
+    log,
+    version: __VERSION__,
+  })
+  log(
+    'info',
+    `vibe-relay ${__VERSION__} serving on ${server.url} ` +
+      `(database ${location.display}, polling events every ${String(pollIntervalMs)} ms)`
+  )
+
+  const shutdown = (signal: NodeJS.Signals) => {
+    log('info', `${signal} received, shutting down`)
+    // Whatever happens, the process is gone within a second.
+    setTimeout(() => process.exit(1), 1000).unref()
+    server.close().then(
+      () => {
+        log('info', 'websockets closed, event polling stopped, database closed')
+        process.exit(0)
+      },
+      (error: unknown) => {
+        log('error', `shutdown failed: ${String(error)}`)
+        process.exit(1)
+      }
+    )
+  }
+  process.once('SIGINT', shutdown)
+  process.once('SIGTERM', shutdown)
+}
+
+const cli = cac('vibe-relay')
+
+cli
+  .command('serve', 'Serve the board: REST API, /ws websocket, /docs')
+  .option('--port <port>', 'Port to listen on (0 picks a free one)', { default: 8000 })
+  .option('--host <host>', 'Address to bind', { default: '127.0.0.1' })
+  .option(
+    '--db <path-or-url>',
+    'Database file or libSQL URL (else $VIBE_RELAY_DB, config, ~/.vibe-relay/vibe-relay.db)'
+  )
+  .option('--poll-interval <ms>', 'How often to poll the event log, in ms', { default: 500 })
+  .option('--reload', 'Restart when the source files change (development)')
+  .action(serveCommand)
+
+cli.help()
+cli.version(__VERSION__)
+
+async function main(): Promise<void> {
+  cli.parse(process.argv, { run: false })
+  if (!cli.matchedCommand) {
+    if (cli.args.length > 0) {
+      throw new RelayError(
+        'invalid_input',
+        `Unknown command '${String(cli.args[0])}'; see vibe-relay --help`
+      )
+    }
+    if (!cli.options.help && !cli.options.version) {
+      cli.outputHelp()
+    }
+    return
+  }
+  await cli.runMatchedCommand()
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error)
+  process.stderr.write(`vibe-relay: ${message}\n`)
+  process.exit(2)
+})

@@ -1,0 +1,182 @@
+import type { AddressInfo } from 'node:net'
+
+import { type ServerType, serve } from '@hono/node-server'
+import { createNodeWebSocket } from '@hono/node-ws'
+import type { Client } from '@libsql/client'
+import type { Hono } from 'hono'
+import type { WSContext } from 'hono/ws'
+import type { WebSocket } from 'ws'
+
+import type { Log } from '../domain/log.js'
+import { createApp } from '../http/app.js'
+import { Hub, type Socket } from '../realtime/hub.js'
+import { EventRelay } from '../realtime/relay.js'
+
+/** How `startServer` is configured; the CLI fills it from flags. */
+export interface ServerOptions {
+  /** An open, migrated database; the server closes it on `close()`. */
+  db: Client
+  /** What log lines call the database (a path or a URL without credentials). */
+  dbDisplay: string
+  host: string
+  /** 0 picks a free port. */
+  port: number
+  /** How often the event log is polled, in ms. */
+  pollIntervalMs: number
+  /** How often websocket clients are pinged; one that misses a ping is dropped. In ms. */
+  heartbeatMs?: number
+  log: Log
+  version: string
+}
+
+/** A running server. */
+export interface RunningServer {
+  url: string
+  port: number
+  hub: Hub
+  relay: EventRelay
+  /** Closes websockets, stops polling, closes the HTTP server and the database. */
+  close(): Promise<void>
+}
+
+/**
+ * Serves the board on Node: the shared Hono app, websockets through
+ * `@hono/node-ws`, and the timer that polls the event log.
+ *
+ * @throws when the port cannot be bound or the event log cannot be read.
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { db, log } = options
+  const hub = new Hub({ log })
+  const relay = new EventRelay({ db, hub, log })
+  await relay.start()
+
+  // node-ws needs the app to answer upgrade requests, and the app needs
+  // node-ws's upgrade handler for /ws: the app is looked up when a request
+  // arrives, by which time it exists.
+  type Request = Hono['request']
+  const appRef: { request?: Request } = {}
+  const lateApp = {
+    request: (...args: Parameters<Request>) => {
+      if (!appRef.request) {
+        throw new Error('websocket upgrade before the app was built')
+      }
+      return appRef.request(...args)
+    },
+  }
+  const nodeWs = createNodeWebSocket({ app: lateApp as unknown as Hono })
+
+  const app = createApp({
+    db,
+    log,
+    version: options.version,
+    onWrite: () => void relay.poll(),
+    websocket: nodeWs.upgradeWebSocket((c) => {
+      const projectId = c.req.query('project_id') ?? null
+      const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } }).incoming
+      const label = incoming?.socket?.remoteAddress ?? 'client'
+      let socket: Socket | undefined
+      return {
+        onOpen: (_event, ws) => {
+          socket = adaptSocket(ws)
+          hub.add(socket, { project_id: projectId, label })
+        },
+        onClose: () => {
+          if (socket) {
+            hub.remove(socket)
+          }
+        },
+      }
+    }),
+  })
+
+  appRef.request = (...args) => app.request(...args)
+  const server = await listen(app.fetch, options.host, options.port)
+  nodeWs.injectWebSocket(server)
+
+  const poller = setInterval(() => void relay.poll(), options.pollIntervalMs)
+  const heartbeat = startHeartbeat(nodeWs.wss.clients, options.heartbeatMs ?? 15_000)
+  const port = (server.address() as AddressInfo).port
+  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${String(port)}`
+
+  let closing: Promise<void> | undefined
+  return {
+    url,
+    port,
+    hub,
+    relay,
+    close: () => {
+      closing ??= (async () => {
+        clearInterval(poller)
+        clearInterval(heartbeat)
+        hub.closeAll()
+        for (const client of nodeWs.wss.clients) {
+          client.terminate()
+        }
+        await new Promise<void>((resolve) => {
+          server.close(() => {
+            resolve()
+          })
+          if ('closeAllConnections' in server) {
+            server.closeAllConnections()
+          }
+        })
+        db.close()
+      })()
+      return closing
+    },
+  }
+}
+
+function adaptSocket(ws: WSContext): Socket {
+  const raw = ws.raw as WebSocket | undefined
+  return {
+    send: (data) => {
+      ws.send(data)
+    },
+    close: (code, reason) => {
+      ws.close(code, reason)
+    },
+    get bufferedAmount() {
+      return raw?.bufferedAmount ?? 0
+    },
+  }
+}
+
+function listen(
+  fetch: (request: Request) => Response | Promise<Response>,
+  host: string,
+  port: number
+): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname: host, port }, () => {
+      resolve(server)
+    })
+    server.once('error', reject)
+  })
+}
+
+// Pings every client on an interval; one that has not answered the previous
+// ping by the next (a laptop that slept, a half-open TCP connection) is
+// terminated, which fires its close handler and removes it from the hub.
+function startHeartbeat(clients: Set<WebSocket>, intervalMs: number): NodeJS.Timeout {
+  const alive = new WeakSet<WebSocket>()
+  const watched = new WeakSet<WebSocket>()
+  return setInterval(() => {
+    for (const client of clients) {
+      if (!watched.has(client)) {
+        watched.add(client)
+        alive.add(client)
+        client.on('pong', () => {
+          alive.add(client)
+        })
+      }
+      if (!alive.has(client)) {
+        client.terminate()
+        continue
+      }
+      alive.delete(client)
+      client.ping()
+    }
+  }, intervalMs).unref()
+}

@@ -1,0 +1,74 @@
+import type { Client } from '@libsql/client'
+import { swaggerUI } from '@hono/swagger-ui'
+import { type Context, Hono, type MiddlewareHandler } from 'hono'
+import { cors } from 'hono/cors'
+import { methodNotAllowed } from 'hono/method-not-allowed'
+
+import { type Log, silentLog } from '../domain/log.js'
+import { createErrorHandler } from './errors.js'
+import { accessLog, limitBody, notifyOnWrite } from './middleware.js'
+import { openApiDocument } from './openapi.js'
+import { projectRoutes } from './projects.js'
+import { taskRoutes } from './tasks.js'
+
+/** What `createApp` needs; everything runtime-specific is handed in. */
+export interface AppOptions {
+  /** The board database, already migrated. */
+  db: Client
+  /**
+   * Handles `GET /ws`: the runtime's websocket upgrade (`@hono/node-ws` on
+   * Node, a Durable Object on Workers). Without it, `/ws` answers 426.
+   */
+  websocket?: MiddlewareHandler
+  /** Called after every successful write, to deliver its event without waiting for a poll. */
+  onWrite?: () => void
+  /** Access-log and error lines. Default: none. */
+  log?: Log
+  /** Version reported in `/openapi.json`. */
+  version?: string
+}
+
+/**
+ * Builds the vibe-relay HTTP app: every REST route of the board, `/ws`,
+ * `/openapi.json` and `/docs`, with CORS open to all origins and every error
+ * in the `{ "detail": … }` envelope. Uses no runtime-specific API.
+ */
+export function createApp(options: AppOptions) {
+  const log = options.log ?? silentLog
+  const deps = { db: options.db, log }
+
+  const app = new Hono()
+  app.onError(createErrorHandler(log))
+  app.notFound((c) => c.json({ detail: 'Not Found' }, 404))
+  app.use(accessLog(log))
+  app.use(cors())
+  app.use(methodNotAllowed({ app, onMethodNotAllowed }))
+  app.use(limitBody)
+  if (options.onWrite) {
+    app.use(notifyOnWrite(options.onWrite))
+  }
+
+  const routes = app
+    .route('/', projectRoutes(deps))
+    .route('/', taskRoutes(deps))
+    .get(
+      '/ws',
+      options.websocket ??
+        ((c) => c.json({ detail: 'Websockets are not available in this runtime' }, 426))
+    )
+
+  app.get('/openapi.json', openApiDocument(app, options.version ?? '0.0.0'))
+  app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'vibe-relay API' }))
+  return routes
+}
+
+function onMethodNotAllowed(c: Context, methods: string[]): Response {
+  return c.json(
+    { detail: `Method ${c.req.method} not allowed here; use ${methods.join(', ')}` },
+    405,
+    { Allow: methods.join(', ') }
+  )
+}
+
+/** The app's type, for Hono's typed client: `hc<AppType>(url)`. */
+export type AppType = ReturnType<typeof createApp>

@@ -1,0 +1,39 @@
+import type { Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+
+import { RelayError, type RelayErrorCode } from '../domain/errors.js'
+import type { Log } from '../domain/log.js'
+
+// The only place where error codes become HTTP statuses.
+const STATUS_BY_CODE: Partial<Record<RelayErrorCode, ContentfulStatusCode>> = {
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  unsupported_media_type: 415,
+}
+
+/** The HTTP status for a refusal: `invalid_*` is 422, unknown codes are 500. */
+export function statusFor(code: RelayErrorCode): ContentfulStatusCode {
+  return STATUS_BY_CODE[code] ?? (code.startsWith('invalid_') ? 422 : 500)
+}
+
+/**
+ * The app's `onError`: every error becomes the `{ "detail": … }` envelope
+ * that clients of the Python version parse. Refusals keep their message and
+ * details; anything unexpected is logged once with its stack, and the client
+ * gets a generic message.
+ */
+export function createErrorHandler(log: Log) {
+  return (error: Error, c: Context): Response => {
+    if (error instanceof RelayError && statusFor(error.code) < 500) {
+      return c.json({ detail: error.message, ...error.details }, statusFor(error.code))
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      const detail = error.message || error.getResponse().statusText || 'Bad request'
+      return c.json({ detail }, error.status)
+    }
+    log('error', `${c.req.method} ${c.req.path} failed: ${error.stack ?? error.message}`)
+    return c.json({ detail: 'Internal server error' }, 500)
+  }
+}
