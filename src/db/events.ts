@@ -105,3 +105,26 @@ export async function findLatestPosition(db: Client): Promise<number> {
   const result = await db.execute('SELECT coalesce(max(rowid), 0) AS seq FROM events')
   return Number(result.rows[0]?.seq ?? 0)
 }
+
+/** The position of the oldest event still kept, or `null` for an empty log. */
+export async function findOldestPosition(db: Client): Promise<number | null> {
+  const result = await db.execute('SELECT min(rowid) AS seq FROM events')
+  const seq = result.rows[0]?.seq
+  return seq === null || seq === undefined ? null : Number(seq)
+}
+
+/**
+ * Deletes consumed events created before `cutoff` (an ISO 8601 timestamp).
+ * The newest event is always kept: SQLite gives a new row the largest rowid
+ * plus one, so an emptied table would hand out old positions again.
+ *
+ * @returns how many events were deleted.
+ */
+export async function pruneEvents(db: Client, cutoff: string): Promise<number> {
+  const result = await db.execute({
+    sql: `DELETE FROM events WHERE consumed = 1 AND created_at < ?
+          AND rowid < (SELECT max(rowid) FROM events)`,
+    args: [cutoff],
+  })
+  return result.rowsAffected
+}

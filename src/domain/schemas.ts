@@ -20,6 +20,24 @@ function stringOf(field: string) {
 
 const BODY_MESSAGE = 'The request body must be a JSON object'
 
+// valibot reports a missing key with the message of the object, not of the
+// key's schema: ask the key's schema what it says about `undefined`, so that
+// a missing field reads "title is required" instead of blaming the body.
+function objectMessage(entries: v.ObjectEntries, message: string) {
+  return (issue: v.BaseIssue<unknown>): string => {
+    const segment = issue.path?.[0]
+    if (!segment || Array.isArray(segment.input) || typeof segment.key !== 'string') {
+      return message
+    }
+    const entry = entries[segment.key]
+    return (entry && v.safeParse(entry, undefined).issues?.[0].message) ?? message
+  }
+}
+
+function objectOf<const E extends v.ObjectEntries>(entries: E, message: string) {
+  return v.object(entries, objectMessage(entries, message))
+}
+
 function requiredText(field: string, max: number) {
   return v.pipe(
     stringOf(field),
@@ -45,7 +63,8 @@ function oneOf<const T extends readonly [string, ...string[]]>(field: string, op
   )
 }
 
-const idSchema = (field: string) => requiredText(field, 100)
+/** A required id argument (a UUID in practice) whose messages name `field`. */
+export const idSchema = (field: string) => requiredText(field, 100)
 
 const TitleSchema = requiredText('title', MAX_TITLE_LENGTH)
 const DescriptionSchema = optionalText('description', MAX_TEXT_LENGTH)
@@ -55,7 +74,7 @@ export const PhaseSchema = oneOf('phase', PHASES)
 export const AuthorRoleSchema = oneOf('author_role', AUTHOR_ROLES)
 
 /** Body of `POST /projects` and the `create_project` tool. */
-export const CreateProjectSchema = v.object(
+export const CreateProjectSchema = objectOf(
   {
     title: TitleSchema,
     description: v.optional(DescriptionSchema, ''),
@@ -65,7 +84,7 @@ export const CreateProjectSchema = v.object(
 export type CreateProject = v.InferOutput<typeof CreateProjectSchema>
 
 /** Body of `POST /projects/{project_id}/tasks`. */
-export const CreateTaskSchema = v.object(
+export const CreateTaskSchema = objectOf(
   {
     title: TitleSchema,
     phase: PhaseSchema,
@@ -77,7 +96,7 @@ export const CreateTaskSchema = v.object(
 export type CreateTask = v.InferOutput<typeof CreateTaskSchema>
 
 /** One subtask of the `create_subtasks` tool. */
-export const SubtaskSchema = v.object(
+export const SubtaskSchema = objectOf(
   {
     title: TitleSchema,
     phase: PhaseSchema,
@@ -87,7 +106,7 @@ export const SubtaskSchema = v.object(
 )
 
 /** Arguments of the `create_subtasks` tool: all are created or none. */
-export const CreateSubtasksSchema = v.object(
+export const CreateSubtasksSchema = objectOf(
   {
     parent_task_id: idSchema('parent_task_id'),
     tasks: v.pipe(
@@ -102,7 +121,7 @@ export type CreateSubtasks = v.InferOutput<typeof CreateSubtasksSchema>
 
 /** Body of `PATCH /tasks/{task_id}`: any of the three fields, at least one. */
 export const UpdateTaskSchema = v.pipe(
-  v.object(
+  objectOf(
     {
       status: v.optional(TaskStatusSchema),
       title: v.optional(TitleSchema),
@@ -119,7 +138,7 @@ export const UpdateTaskSchema = v.pipe(
 export type UpdateTask = v.InferOutput<typeof UpdateTaskSchema>
 
 /** Body of `POST /tasks/{task_id}/comments`. */
-export const CreateCommentSchema = v.object(
+export const CreateCommentSchema = objectOf(
   {
     content: requiredText('content', MAX_TEXT_LENGTH),
     author_role: AuthorRoleSchema,

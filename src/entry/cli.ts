@@ -19,6 +19,7 @@ interface ServeFlags {
   host: string
   db?: string
   pollInterval: string | number
+  retentionHours: string | number
   reload?: boolean
 }
 
@@ -36,6 +37,7 @@ function parseInteger(flag: string, value: string | number, min: number, max: nu
 async function serveCommand(flags: ServeFlags): Promise<void> {
   const port = parseInteger('port', flags.port, 0, 65535)
   const pollIntervalMs = parseInteger('poll-interval', flags.pollInterval, 10, 60_000)
+  const retentionHours = parseInteger('retention-hours', flags.retentionHours, 1, 24 * 365)
   if (flags.reload) {
     superviseWithReload(
       process.argv.slice(2).filter((arg) => arg !== '--reload'),
@@ -52,6 +54,8 @@ async function serveCommand(flags: ServeFlags): Promise<void> {
     host: flags.host,
     port,
     pollIntervalMs,
+    localPath: location.isLocal ? location.display : undefined,
+    retentionMs: retentionHours * 3600_000,
     log,
     version: __VERSION__,
   })
@@ -91,6 +95,9 @@ cli
     'Database file or libSQL URL (else $VIBE_RELAY_DB, config, ~/.vibe-relay/vibe-relay.db)'
   )
   .option('--poll-interval <ms>', 'How often to poll the event log, in ms', { default: 500 })
+  .option('--retention-hours <hours>', 'How long delivered events are kept for resuming clients', {
+    default: 168,
+  })
   .option('--reload', 'Restart when the source files change (development)')
   .action(serveCommand)
 

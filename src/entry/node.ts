@@ -1,4 +1,6 @@
+import { type FSWatcher, watch } from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import { basename, dirname } from 'node:path'
 
 import { type ServerType, serve } from '@hono/node-server'
 import { createNodeWebSocket } from '@hono/node-ws'
@@ -23,6 +25,13 @@ export interface ServerOptions {
   port: number
   /** How often the event log is polled, in ms. */
   pollIntervalMs: number
+  /**
+   * The local database file, if any. Its WAL file is watched so that writes
+   * by other processes are delivered at once instead of at the next poll.
+   */
+  localPath?: string | undefined
+  /** How long delivered events are kept for resuming clients, in ms. Default: 7 days. */
+  retentionMs?: number
   /** How often websocket clients are pinged; one that misses a ping is dropped. In ms. */
   heartbeatMs?: number
   log: Log
@@ -50,6 +59,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const hub = new Hub({ log })
   const relay = new EventRelay({ db, hub, log })
   await relay.start()
+  const retentionMs = options.retentionMs ?? 7 * 24 * 3600 * 1000
+  await relay.prune(retentionMs)
 
   // node-ws needs the app to answer upgrade requests, and the app needs
   // node-ws's upgrade handler for /ws: the app is looked up when a request
@@ -71,19 +82,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     log,
     version: options.version,
     onWrite: () => void relay.poll(),
+    live: relay,
     websocket: nodeWs.upgradeWebSocket((c) => {
+      // The app checked both parameters before this handler runs.
       const projectId = c.req.query('project_id') ?? null
+      const since = c.req.query('since')
       const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } }).incoming
-      const label = incoming?.socket?.remoteAddress ?? 'client'
+      const label = `websocket ${incoming?.socket?.remoteAddress ?? 'client'}`
       let socket: Socket | undefined
       return {
         onOpen: (_event, ws) => {
           socket = adaptSocket(ws)
-          hub.add(socket, { project_id: projectId, label })
+          const subscription = { project_id: projectId, label }
+          relay.subscribe(socket, subscription, since === undefined ? undefined : Number(since))
         },
         onClose: () => {
           if (socket) {
-            hub.remove(socket)
+            relay.unsubscribe(socket)
           }
         },
       }
@@ -95,6 +110,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   nodeWs.injectWebSocket(server)
 
   const poller = setInterval(() => void relay.poll(), options.pollIntervalMs)
+  const pruner = setInterval(() => {
+    relay.prune(retentionMs).catch((error: unknown) => {
+      log('error', `event pruning failed: ${String(error)}`)
+    })
+  }, 3600_000).unref()
+  const walWatcher = options.localPath ? watchWal(options.localPath, relay, log) : undefined
   const heartbeat = startHeartbeat(nodeWs.wss.clients, options.heartbeatMs ?? 15_000)
   const port = (server.address() as AddressInfo).port
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${String(port)}`
@@ -108,7 +129,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     close: () => {
       closing ??= (async () => {
         clearInterval(poller)
+        clearInterval(pruner)
         clearInterval(heartbeat)
+        walWatcher?.close()
         hub.closeAll()
         for (const client of nodeWs.wss.clients) {
           client.terminate()
@@ -125,6 +148,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       })()
       return closing
     },
+  }
+}
+
+// Another process's commit appends to the WAL file; watching the folder (the
+// file comes and goes) turns that into an immediate poll. The interval poll
+// stays as the fallback where change notifications are missing.
+function watchWal(dbPath: string, relay: EventRelay, log: Log): FSWatcher | undefined {
+  const walName = `${basename(dbPath)}-wal`
+  try {
+    const watcher = watch(dirname(dbPath), (_event, filename) => {
+      if (filename === walName) {
+        void relay.poll()
+      }
+    })
+    watcher.on('error', (error) => {
+      log('warn', `watching ${walName} failed, polling only: ${error.message}`)
+    })
+    return watcher
+  } catch (error) {
+    log('warn', `cannot watch ${walName}, polling only: ${String(error)}`)
+    return undefined
   }
 }
 

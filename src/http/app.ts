@@ -5,7 +5,11 @@ import { cors } from 'hono/cors'
 import { methodNotAllowed } from 'hono/method-not-allowed'
 
 import { type Log, silentLog } from '../domain/log.js'
+import type { LiveEvents } from '../realtime/relay.js'
+import type { AppDeps } from './deps.js'
 import { createErrorHandler } from './errors.js'
+import { eventRoutes } from './events.js'
+import { parseLiveQuery } from './live-query.js'
 import { accessLog, limitBody, notifyOnWrite } from './middleware.js'
 import { openApiDocument } from './openapi.js'
 import { projectRoutes } from './projects.js'
@@ -22,6 +26,8 @@ export interface AppOptions {
   websocket?: MiddlewareHandler
   /** Called after every successful write, to deliver its event without waiting for a poll. */
   onWrite?: () => void
+  /** Live delivery for `GET /events` streams (the Node entry's relay). */
+  live?: LiveEvents
   /** Access-log and error lines. Default: none. */
   log?: Log
   /** Version reported in `/openapi.json`. */
@@ -35,7 +41,7 @@ export interface AppOptions {
  */
 export function createApp(options: AppOptions) {
   const log = options.log ?? silentLog
-  const deps = { db: options.db, log }
+  const deps: AppDeps = { db: options.db, log, live: options.live }
 
   const app = new Hono()
   app.onError(createErrorHandler(log))
@@ -51,8 +57,14 @@ export function createApp(options: AppOptions) {
   const routes = app
     .route('/', projectRoutes(deps))
     .route('/', taskRoutes(deps))
+    .route('/', eventRoutes(deps))
     .get(
       '/ws',
+      async (c, next) => {
+        // Refuse a bad ?since= or ?project_id= before upgrading, with a 422.
+        parseLiveQuery(c)
+        await next()
+      },
       options.websocket ??
         ((c) => c.json({ detail: 'Websockets are not available in this runtime' }, 426))
     )

@@ -3,7 +3,8 @@ import { type Log, silentLog } from '../domain/log.js'
 
 /** The part of a websocket the hub uses; each runtime adapts its own socket to it. */
 export interface Socket {
-  send(data: string): void
+  /** Sends one message; `event` is the message before serialization, for transports that need its fields. */
+  send(data: string, event: BoardEvent): void
   close(code?: number, reason?: string): void
   /** Bytes queued but not yet sent, where the runtime tells; used to drop stuck clients. */
   readonly bufferedAmount?: number
@@ -13,8 +14,14 @@ export interface Socket {
 export interface Subscription {
   /** Only this project's events; `null` for every event. */
   project_id: string | null
-  /** How the connection is named in log lines, e.g. its remote address. */
+  /** How the connection is named in log lines, e.g. `websocket 127.0.0.1`. */
   label: string
+}
+
+interface Client {
+  subscription: Subscription
+  /** The position of the last event sent, or the client's starting point: older events are skipped. */
+  lastSeq: number
 }
 
 /** Close code for a client whose unsent messages pile up beyond the limit. */
@@ -30,7 +37,7 @@ export const CLOSE_GOING_AWAY = 1001
  * up the others.
  */
 export class Hub {
-  readonly #clients = new Map<Socket, Subscription>()
+  readonly #clients = new Map<Socket, Client>()
   readonly #log: Log
   readonly #maxBufferedBytes: number
 
@@ -44,17 +51,25 @@ export class Hub {
     return this.#clients.size
   }
 
-  /** Starts sending events to `socket`. */
-  add(socket: Socket, subscription: Subscription): void {
-    this.#clients.set(socket, subscription)
-    this.#log('info', `websocket ${subscription.label} connected (${String(this.size)} open)`)
+  /**
+   * Starts sending events to `socket`: those after position `after` (default
+   * 0), as they are broadcast or sent to it alone with `send`.
+   */
+  add(socket: Socket, subscription: Subscription, after = 0): void {
+    this.#clients.set(socket, { subscription, lastSeq: after })
+    this.#log('info', `${subscription.label} connected (${String(this.size)} open)`)
+  }
+
+  /** Whether `socket` is still connected to the hub. */
+  has(socket: Socket): boolean {
+    return this.#clients.has(socket)
   }
 
   /** Stops sending to `socket`; harmless for a socket that was already removed. */
   remove(socket: Socket): void {
-    const subscription = this.#clients.get(socket)
-    if (subscription && this.#clients.delete(socket)) {
-      this.#log('info', `websocket ${subscription.label} disconnected (${String(this.size)} open)`)
+    const client = this.#clients.get(socket)
+    if (client && this.#clients.delete(socket)) {
+      this.#log('info', `${client.subscription.label} disconnected (${String(this.size)} open)`)
     }
   }
 
@@ -62,22 +77,49 @@ export class Hub {
   broadcast(event: BoardEvent): number {
     const message = JSON.stringify(event)
     let delivered = 0
-    for (const [socket, subscription] of this.#clients) {
-      if (subscription.project_id !== null && subscription.project_id !== event.project_id) {
-        continue
-      }
-      if ((socket.bufferedAmount ?? 0) > this.#maxBufferedBytes) {
-        this.#drop(socket, subscription, CLOSE_TOO_SLOW, 'Client too slow: send queue full')
-        continue
-      }
-      try {
-        socket.send(message)
+    for (const socket of this.#clients.keys()) {
+      if (this.#deliver(socket, event, message)) {
         delivered++
-      } catch (error) {
-        this.#drop(socket, subscription, 1011, `Send failed: ${describe(error)}`)
       }
     }
     return delivered
+  }
+
+  /**
+   * Sends one event to one connection (a resuming client's backlog), with
+   * the same filter, ordering and slow-client rules as `broadcast`.
+   */
+  send(socket: Socket, event: BoardEvent): boolean {
+    return this.#deliver(socket, event, JSON.stringify(event))
+  }
+
+  /** Sends a message about the stream itself to one connection, past its filter. */
+  notice(socket: Socket, event: BoardEvent): boolean {
+    return this.#deliver(socket, event, JSON.stringify(event), true)
+  }
+
+  #deliver(socket: Socket, event: BoardEvent, message: string, isNotice = false): boolean {
+    const client = this.#clients.get(socket)
+    if (!client || (!isNotice && event.seq <= client.lastSeq)) {
+      return false
+    }
+    const { project_id } = client.subscription
+    if (!isNotice && project_id !== null && project_id !== event.project_id) {
+      client.lastSeq = event.seq
+      return false
+    }
+    if ((socket.bufferedAmount ?? 0) > this.#maxBufferedBytes) {
+      this.#drop(socket, client, CLOSE_TOO_SLOW, 'Client too slow: send queue full')
+      return false
+    }
+    try {
+      socket.send(message, event)
+      client.lastSeq = event.seq
+      return true
+    } catch (error) {
+      this.#drop(socket, client, 1011, `Send failed: ${describe(error)}`)
+      return false
+    }
   }
 
   /** Closes every connection, e.g. on shutdown. */
@@ -88,8 +130,8 @@ export class Hub {
     }
   }
 
-  #drop(socket: Socket, subscription: Subscription, code: number, reason: string): void {
-    this.#log('warn', `websocket ${subscription.label} dropped: ${reason}`)
+  #drop(socket: Socket, client: Client, code: number, reason: string): void {
+    this.#log('warn', `${client.subscription.label} dropped: ${reason}`)
     this.remove(socket)
     closeQuietly(socket, code, reason)
   }

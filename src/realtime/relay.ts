@@ -1,9 +1,37 @@
 import type { Client } from '@libsql/client'
 
-import { findStartPosition, markEventsConsumed, readEventsAfter } from '../db/events.js'
+import {
+  findOldestPosition,
+  findStartPosition,
+  markEventsConsumed,
+  pruneEvents,
+  readEventsAfter,
+} from '../db/events.js'
+import type { BoardEvent } from '../domain/events.js'
 import { type Log, silentLog } from '../domain/log.js'
-import type { Hub } from './hub.js'
+import type { Hub, Socket, Subscription } from './hub.js'
 import { resolveEvent } from './resolve-event.js'
+
+/**
+ * Live board events for transports (websocket, server-sent events): what the
+ * HTTP layer needs of a relay.
+ */
+export interface LiveEvents {
+  /**
+   * Starts sending events to `socket`. With `since`, the client first gets
+   * every kept event after that position, then live ones, with no gap and no
+   * duplicate at the seam; without it, only events from now on.
+   */
+  subscribe(socket: Socket, subscription: Subscription, since?: number): void
+  /** Stops sending to `socket`. */
+  unsubscribe(socket: Socket): void
+}
+
+interface PendingClient {
+  socket: Socket
+  subscription: Subscription
+  since: number
+}
 
 /** Events read from the log per query; more are read at once when there are. */
 const PAGE_SIZE = 200
@@ -19,10 +47,11 @@ const PAGE_SIZE = 200
  * after its own writes. Calls never overlap: one made while a poll runs
  * makes that poll go round once more.
  */
-export class EventRelay {
+export class EventRelay implements LiveEvents {
   readonly #db: Client
   readonly #hub: Hub
   readonly #log: Log
+  readonly #pending: PendingClient[] = []
   #position = 0
   #running: Promise<void> | null = null
   #again = false
@@ -48,6 +77,37 @@ export class EventRelay {
     this.#position = await findStartPosition(this.#db)
   }
 
+  subscribe(socket: Socket, subscription: Subscription, since?: number): void {
+    if (since === undefined) {
+      this.#hub.add(socket, subscription, this.#position)
+      return
+    }
+    // The backlog is sent from inside the poll loop, where no broadcast can
+    // run at the same time: that is what keeps the seam free of gaps and
+    // duplicates.
+    this.#pending.push({ socket, subscription, since })
+    void this.poll()
+  }
+
+  unsubscribe(socket: Socket): void {
+    const index = this.#pending.findIndex((pending) => pending.socket === socket)
+    if (index >= 0) {
+      this.#pending.splice(index, 1)
+    }
+    this.#hub.remove(socket)
+  }
+
+  /**
+   * Deletes consumed events older than `retentionMs`; a client resuming from
+   * before what is kept is told to reload the board.
+   *
+   * @returns how many events were deleted.
+   * @throws the client's `LibsqlError` when the database cannot be written.
+   */
+  async prune(retentionMs: number, nowMs = Date.now()): Promise<number> {
+    return pruneEvents(this.#db, new Date(nowMs - retentionMs).toISOString())
+  }
+
   /**
    * Delivers every event after the current position. Never rejects: a failed
    * read is logged and retried on the next call.
@@ -67,6 +127,7 @@ export class EventRelay {
     do {
       this.#again = false
       try {
+        await this.#attachPending()
         while ((await this.#deliverPage()) === PAGE_SIZE) {
           // A full page: there may be more right behind it.
         }
@@ -81,6 +142,28 @@ export class EventRelay {
     } while (this.#again)
   }
 
+  async #attachPending(): Promise<void> {
+    for (const { socket, subscription, since } of this.#pending.splice(0)) {
+      const oldest = await findOldestPosition(this.#db)
+      if (oldest !== null && since < oldest - 1) {
+        this.#hub.add(socket, subscription, this.#position)
+        this.#hub.notice(socket, resyncNotice(since, this.#position))
+        continue
+      }
+
+      this.#hub.add(socket, subscription, since)
+      let after = since
+      while (after < this.#position && this.#hub.has(socket)) {
+        const rows = await readEventsAfter(this.#db, after, PAGE_SIZE)
+        const backlog = rows.filter((row) => row.seq <= this.#position)
+        for (const row of backlog) {
+          this.#hub.send(socket, await resolveEvent(this.#db, row))
+        }
+        after = backlog.at(-1)?.seq ?? this.#position
+      }
+    }
+  }
+
   async #deliverPage(): Promise<number> {
     const stored = await readEventsAfter(this.#db, this.#position, PAGE_SIZE)
     for (const row of stored) {
@@ -91,5 +174,24 @@ export class EventRelay {
       await markEventsConsumed(this.#db, this.#position)
     }
     return stored.length
+  }
+}
+
+/**
+ * The message for a client that asked to resume from a position whose
+ * events were already pruned: it has missed changes and must reload.
+ */
+function resyncNotice(since: number, position: number): BoardEvent {
+  return {
+    type: 'resync_required',
+    seq: position,
+    project_id: null,
+    payload: {
+      detail:
+        `Events after seq ${String(since)} are no longer kept. Reload the board ` +
+        `(GET /projects/{id}/tasks), then resume with since=${String(position)}.`,
+      since,
+      resume_from: position,
+    },
   }
 }
