@@ -13,6 +13,7 @@ import type { Log } from '../domain/log.js'
 import { createApp } from '../http/app.js'
 import { Hub, type Socket } from '../realtime/hub.js'
 import { EventRelay } from '../realtime/relay.js'
+import { sleep } from './mcp-stdio.js'
 
 /** How `startServer` is configured; the CLI fills it from flags. */
 export interface ServerOptions {
@@ -34,6 +35,8 @@ export interface ServerOptions {
   retentionMs?: number
   /** How often websocket clients are pinged; one that misses a ping is dropped. In ms. */
   heartbeatMs?: number
+  /** Unsent bytes after which a client is dropped as too slow. Default: 8 MiB. */
+  maxBufferedBytes?: number
   log: Log
   version: string
 }
@@ -56,7 +59,7 @@ export interface RunningServer {
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { db, log } = options
-  const hub = new Hub({ log })
+  const hub = new Hub({ log, maxBufferedBytes: options.maxBufferedBytes })
   const relay = new EventRelay({ db, hub, log })
   await relay.start()
   const retentionMs = options.retentionMs ?? 7 * 24 * 3600 * 1000
@@ -83,6 +86,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     version: options.version,
     onWrite: () => void relay.poll(),
     live: relay,
+    mcp: { sleep },
     websocket: nodeWs.upgradeWebSocket((c) => {
       // The app checked both parameters before this handler runs.
       const projectId = c.req.query('project_id') ?? null

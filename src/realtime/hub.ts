@@ -41,7 +41,7 @@ export class Hub {
   readonly #log: Log
   readonly #maxBufferedBytes: number
 
-  constructor(options: { log?: Log; maxBufferedBytes?: number } = {}) {
+  constructor(options: { log?: Log; maxBufferedBytes?: number | undefined } = {}) {
     this.#log = options.log ?? silentLog
     this.#maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024
   }
