@@ -1,4 +1,4 @@
-import type { Client, InStatement } from '@libsql/client'
+import type { Client } from '@libsql/client'
 
 import { notFound } from '../domain/errors.js'
 import type {
@@ -25,6 +25,11 @@ import { cancelTaskStatements, insertTaskStatements } from './tasks.js'
 
 const PROJECT_SELECT = `SELECT ${selectList(PROJECT_COLUMNS, 'p')} FROM projects p`
 const PROJECT_JSON = jsonObjectOf(PROJECT_COLUMNS, 'p')
+const OPEN_TASKS = `SELECT ${selectList(TASK_COLUMNS, 't')} FROM tasks t
+  WHERE t.project_id = ? AND t.status NOT IN ('done', 'cancelled')`
+
+// Rounds of `cancelProject` before it settles for what it could cancel.
+const MAX_ATTEMPTS = 5
 
 /** Every project, newest first. */
 export async function listProjects(db: Client): Promise<Project[]> {
@@ -127,36 +132,46 @@ export async function createProject(db: Client, input: CreateProject): Promise<C
  * @throws {RelayError} `not_found` when no project has that id.
  */
 export async function cancelProject(db: Client, projectId: string): Promise<Project> {
-  const openTasks = await db.execute({
-    sql: `SELECT ${selectList(TASK_COLUMNS, 't')} FROM tasks t
-          WHERE t.project_id = ? AND t.status NOT IN ('done', 'cancelled')
-          ORDER BY t.created_at, t.rowid`,
-    args: [projectId],
-  })
-  const timestamp = now()
+  // The open tasks are read before the write transaction; one that another
+  // writer moves or creates meanwhile is missed by its guarded UPDATE, so the
+  // transaction reports what is still open and the loop goes round again.
+  for (let attempt = 1; ; attempt++) {
+    const openTasks = await db.execute({
+      sql: `${OPEN_TASKS} ORDER BY t.created_at, t.rowid`,
+      args: [projectId],
+    })
+    const timestamp = now()
 
-  const statements: InStatement[] = [
-    {
-      sql: `UPDATE projects SET status = 'cancelled', updated_at = ?
-            WHERE id = ? AND status != 'cancelled'`,
-      args: [timestamp, projectId],
-    },
-    recordEvent(
-      'project_updated',
-      { sql: `json_object('project_id', p.id, 'status', p.status, 'project', ${PROJECT_JSON})` },
-      { sql: 'FROM projects p WHERE p.id = ? AND changes() = 1', args: [projectId] }
-    ),
-    ...rowsToObjects<Task>(openTasks, TASK_COLUMNS).flatMap((task) =>
-      cancelTaskStatements(task, timestamp)
-    ),
-    { sql: `${PROJECT_SELECT} WHERE p.id = ?`, args: [projectId] },
-  ]
-  const results = await db.batch(statements, 'write')
+    const results = await db.batch(
+      [
+        {
+          sql: `UPDATE projects SET status = 'cancelled', updated_at = ?
+                WHERE id = ? AND status != 'cancelled'`,
+          args: [timestamp, projectId],
+        },
+        recordEvent(
+          'project_updated',
+          {
+            sql: `json_object('project_id', p.id, 'status', p.status, 'project', ${PROJECT_JSON})`,
+          },
+          { sql: 'FROM projects p WHERE p.id = ? AND changes() = 1', args: [projectId] }
+        ),
+        ...rowsToObjects<Task>(openTasks, TASK_COLUMNS).flatMap((task) =>
+          cancelTaskStatements(task, timestamp)
+        ),
+        { sql: `SELECT count(*) AS n FROM (${OPEN_TASKS})`, args: [projectId] },
+        { sql: `${PROJECT_SELECT} WHERE p.id = ?`, args: [projectId] },
+      ],
+      'write'
+    )
 
-  const selected = results.at(-1)
-  const project = selected ? firstRow<Project>(selected, PROJECT_COLUMNS) : null
-  if (!project) {
-    throw notFound('Project', projectId)
+    const [stillOpen, selected] = results.slice(-2)
+    const project = selected ? firstRow<Project>(selected, PROJECT_COLUMNS) : null
+    if (!project) {
+      throw notFound('Project', projectId)
+    }
+    if (Number(stillOpen?.rows[0]?.n ?? 0) === 0 || attempt === MAX_ATTEMPTS) {
+      return project
+    }
   }
-  return project
 }
