@@ -24,8 +24,12 @@ export interface AppOptions {
    * Node, a Durable Object on Workers). Without it, `/ws` answers 426.
    */
   websocket?: MiddlewareHandler
-  /** Called after every successful write, to deliver its event without waiting for a poll. */
-  onWrite?: () => void
+  /**
+   * Called after every successful write, to deliver its event without
+   * waiting for a poll. Gets the request's context, e.g. for a Worker's
+   * `c.executionCtx.waitUntil`.
+   */
+  onWrite?: (c: Context) => void
   /** Live delivery for `GET /events` streams (the Node entry's relay). */
   live?: LiveEvents
   /** Access-log and error lines. Default: none. */

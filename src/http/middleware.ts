@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 
 import { RelayError } from '../domain/errors.js'
@@ -48,12 +48,12 @@ export const requireJson: MiddlewareHandler = async (c, next) => {
  * Calls `notify` after every successful write, so that live delivery does not
  * wait for the next poll of the event log.
  */
-export function notifyOnWrite(notify: () => void): MiddlewareHandler {
+export function notifyOnWrite(notify: (c: Context) => void): MiddlewareHandler {
   return async (c, next) => {
     await next()
     const isWrite = !['GET', 'HEAD', 'OPTIONS'].includes(c.req.method)
     if (isWrite && c.res.status < 400) {
-      notify()
+      notify(c)
     }
   }
 }

@@ -68,13 +68,15 @@ export class EventRelay implements LiveEvents {
   }
 
   /**
-   * Sets the starting position: just before the oldest event not yet marked
-   * consumed, so that events written while no server ran still go out.
+   * Sets the starting position: `position` when given (a runtime that saved
+   * it, such as a Durable Object waking up), else just before the oldest
+   * event not yet marked consumed, so that events written while no server
+   * ran still go out. Call it only while no poll runs.
    *
    * @throws the client's `LibsqlError` when the database cannot be read.
    */
-  async start(): Promise<void> {
-    this.#position = await findStartPosition(this.#db)
+  async start(position?: number): Promise<void> {
+    this.#position = position ?? (await findStartPosition(this.#db))
   }
 
   subscribe(socket: Socket, subscription: Subscription, since?: number): void {
