@@ -1,0 +1,94 @@
+import type {
+  DurableObjectStub,
+  ExecutionContext,
+  Request as WorkerRequest,
+} from '@cloudflare/workers-types/latest/index.ts'
+import type { Client } from '@libsql/client/web'
+import type { MiddlewareHandler } from 'hono'
+
+import { version } from '../../package.json'
+import { createApp } from '../http/app.js'
+import { NOTIFY_PATH } from './worker-hub.js'
+import { type WorkerEnv, connectDatabase, workerLog } from './worker-env.js'
+
+export { BoardHub } from './worker-hub.js'
+
+/** Every client of the board shares one hub, so one name. */
+const HUB_NAME = 'board'
+
+type App = ReturnType<typeof createApp>
+
+function hubOf(env: WorkerEnv): DurableObjectStub {
+  return env.BOARD_HUB.get(env.BOARD_HUB.idFromName(HUB_NAME))
+}
+
+// `GET /ws` is handed whole to the hub, which owns every socket. Without an
+// upgrade header it falls through to a 404, as on Node.
+const forwardToHub: MiddlewareHandler = async (c, next) => {
+  if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket') {
+    await next()
+    return
+  }
+  const env = c.env as WorkerEnv
+  const response = await hubOf(env).fetch(c.req.raw as unknown as WorkerRequest)
+  return response as unknown as Response
+}
+
+async function notifyHub(env: WorkerEnv): Promise<void> {
+  try {
+    const response = await hubOf(env).fetch(`https://hub${NOTIFY_PATH}`, { method: 'POST' })
+    await response.body?.cancel()
+  } catch (error) {
+    // The next alarm delivers the event anyway, at most one interval later.
+    workerLog('warn', `could not notify the websocket hub: ${describe(error)}`)
+  }
+}
+
+function buildApp(db: Client): App {
+  return createApp({
+    db,
+    log: workerLog,
+    version,
+    websocket: forwardToHub,
+    onWrite: (c) => {
+      c.executionCtx.waitUntil(notifyHub(c.env as WorkerEnv))
+    },
+  })
+}
+
+// Built once per isolate, after the database is migrated; a failure is not
+// kept, so the next request tries again.
+let building: Promise<App> | undefined
+
+function appFor(env: WorkerEnv): Promise<App> {
+  building ??= connectDatabase(env).then(buildApp, (error: unknown) => {
+    building = undefined
+    throw error
+  })
+  return building
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/**
+ * The board on Cloudflare Workers: the same Hono app as `vibe-relay serve`,
+ * over a remote libSQL database (`VIBE_RELAY_DB`, `VIBE_RELAY_DB_TOKEN`),
+ * with websockets held by the `BoardHub` Durable Object.
+ */
+export default {
+  async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
+    let app: App
+    try {
+      app = await appFor(env)
+    } catch (error) {
+      workerLog('error', `board database unavailable: ${describe(error)}`)
+      return Response.json(
+        { detail: 'Board database unavailable; see the Worker logs' },
+        { status: 503 }
+      )
+    }
+    return app.fetch(request, env, ctx)
+  },
+}
