@@ -34,7 +34,11 @@ function objectMessage(entries: v.ObjectEntries, message: string) {
   }
 }
 
-function objectOf<const E extends v.ObjectEntries>(entries: E, message: string) {
+/**
+ * `v.object` whose refusal of a missing key quotes that key's own message
+ * ("title is required"); `message` is for input that is not an object.
+ */
+export function objectOf<const E extends v.ObjectEntries>(entries: E, message: string) {
   return v.object(entries, objectMessage(entries, message))
 }
 

@@ -4,6 +4,7 @@ import { cac } from 'cac'
 import { RelayError } from '../domain/errors.js'
 import type { Log } from '../domain/log.js'
 import { openDatabase, resolveDatabase } from './database.js'
+import { serveMcpOverStdio } from './mcp-stdio.js'
 import { startServer } from './node.js'
 import { superviseWithReload } from './reload.js'
 
@@ -100,6 +101,31 @@ cli
   })
   .option('--reload', 'Restart when the source files change (development)')
   .action(serveCommand)
+
+interface McpFlags {
+  db?: string
+  taskId?: string | number
+}
+
+async function mcpCommand(flags: McpFlags): Promise<void> {
+  // cac turns an all-digit value into a number.
+  const taskId = flags.taskId === undefined ? undefined : String(flags.taskId)
+  if (taskId?.trim() === '') {
+    throw new RelayError('invalid_input', '--task-id needs a task id')
+  }
+  const location = resolveDatabase({ flag: flags.db, env: process.env, cwd: process.cwd() })
+  const db = await openDatabase(location)
+  await serveMcpOverStdio({ db, dbDisplay: location.display, taskId, log, version: __VERSION__ })
+}
+
+cli
+  .command('mcp', "Serve the board's tools to an agent over MCP on stdin/stdout")
+  .option('--task-id <id>', "The agent's own task: get_my_tasks defaults to its phase")
+  .option(
+    '--db <path-or-url>',
+    'Database file or libSQL URL (else $VIBE_RELAY_DB, config, ~/.vibe-relay/vibe-relay.db)'
+  )
+  .action(mcpCommand)
 
 cli.help()
 cli.version(__VERSION__)

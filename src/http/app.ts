@@ -5,6 +5,8 @@ import { cors } from 'hono/cors'
 import { methodNotAllowed } from 'hono/method-not-allowed'
 
 import { type Log, silentLog } from '../domain/log.js'
+import { mcpRoutes } from '../mcp/http.js'
+import type { Sleep } from '../mcp/wait-for-events.js'
 import type { LiveEvents } from '../realtime/relay.js'
 import type { AppDeps } from './deps.js'
 import { createErrorHandler } from './errors.js'
@@ -32,6 +34,11 @@ export interface AppOptions {
   onWrite?: (c: Context) => void
   /** Live delivery for `GET /events` streams (the Node entry's relay). */
   live?: LiveEvents
+  /**
+   * Serves the MCP tools at `POST /mcp` (Streamable HTTP). `sleep` is the
+   * runtime's timer, for `wait_for_events`. Without it, `/mcp` answers 404.
+   */
+  mcp?: { sleep: Sleep }
   /** Access-log and error lines. Default: none. */
   log?: Log
   /** Version reported in `/openapi.json`. */
@@ -73,6 +80,12 @@ export function createApp(options: AppOptions) {
         ((c) => c.json({ detail: 'Websockets are not available in this runtime' }, 426))
     )
 
+  if (options.mcp) {
+    app.route(
+      '/',
+      mcpRoutes({ db: options.db, log, sleep: options.mcp.sleep, version: options.version })
+    )
+  }
   app.get('/openapi.json', openApiDocument(app, options.version ?? '0.0.0'))
   app.get('/docs', swaggerUI({ url: '/openapi.json', title: 'vibe-relay API' }))
   return routes
