@@ -22,6 +22,10 @@ export function mcpRoutes(options: Omit<McpServerOptions, 'taskId'>) {
       description:
         'Point an MCP client at this URL. Send JSON-RPC with ' +
         '`Accept: application/json, text/event-stream`; stateless, no session id.',
+      responses: {
+        200: { description: 'The JSON-RPC response, as `application/json`' },
+        202: { description: 'A notification, accepted' },
+      },
     }),
     async (c) => {
       // A stateless transport serves one request only: build both per request.
