@@ -60,12 +60,10 @@ async function serveCommand(flags: ServeFlags): Promise<void> {
     log,
     version: __VERSION__,
   })
-  log(
-    'info',
-    `vibe-relay ${__VERSION__} serving on ${server.url} ` +
-      `(database ${location.display}, polling events every ${String(pollIntervalMs)} ms)`
-  )
 
+  // Catch signals before the start-up line goes out: whoever reads it (a
+  // supervisor, a test) may signal at once, and an unhandled SIGTERM would
+  // kill the process without closing sockets and the database.
   const shutdown = (signal: NodeJS.Signals) => {
     log('info', `${signal} received, shutting down`)
     // Whatever happens, the process is gone within a second.
@@ -83,6 +81,12 @@ async function serveCommand(flags: ServeFlags): Promise<void> {
   }
   process.once('SIGINT', shutdown)
   process.once('SIGTERM', shutdown)
+
+  log(
+    'info',
+    `vibe-relay ${__VERSION__} serving on ${server.url} ` +
+      `(database ${location.display}, polling events every ${String(pollIntervalMs)} ms)`
+  )
 }
 
 const cli = cac('vibe-relay')
