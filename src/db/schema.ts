@@ -56,11 +56,24 @@ const MIGRATIONS = [
     created_at TEXT NOT NULL,
     consumed   INTEGER NOT NULL DEFAULT 0
   )`,
+  // This server's own table (the Python version ignores it): the responses of
+  // POSTs sent with an `Idempotency-Key`, kept 24 h (see db/idempotency-keys.ts).
+  `CREATE TABLE IF NOT EXISTS idempotency_keys (
+    key         TEXT PRIMARY KEY,
+    method      TEXT NOT NULL,
+    path        TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    owner       TEXT NOT NULL,
+    status      INTEGER,
+    body        TEXT,
+    created_at  TEXT NOT NULL
+  )`,
   'CREATE INDEX IF NOT EXISTS idx_tasks_project ON tasks(project_id)',
   'CREATE INDEX IF NOT EXISTS idx_tasks_parent ON tasks(parent_task_id)',
   'CREATE INDEX IF NOT EXISTS idx_comments_task ON comments(task_id)',
   'CREATE INDEX IF NOT EXISTS idx_agent_runs_task ON agent_runs(task_id)',
   'CREATE INDEX IF NOT EXISTS idx_events_unconsumed ON events(consumed) WHERE consumed = 0',
+  'CREATE INDEX IF NOT EXISTS idx_idempotency_keys_created ON idempotency_keys(created_at)',
 ]
 
 /**

@@ -11,6 +11,7 @@ import type { LiveEvents } from '../realtime/relay.js'
 import type { AppDeps } from './deps.js'
 import { createErrorHandler } from './errors.js'
 import { eventRoutes } from './events.js'
+import { idempotency } from './idempotency.js'
 import { parseLiveQuery } from './live-query.js'
 import { accessLog, limitBody, notifyOnWrite } from './middleware.js'
 import { openApiDocument } from './openapi.js'
@@ -63,6 +64,10 @@ export function createApp(options: AppOptions) {
   app.use(limitBody)
   if (options.onWrite) {
     app.use(notifyOnWrite(options.onWrite))
+  }
+  const runOnce = idempotency(deps)
+  for (const path of ['/projects', '/projects/:project_id/tasks', '/tasks/:task_id/comments']) {
+    app.post(path, runOnce)
   }
 
   const routes = app
