@@ -138,18 +138,28 @@ export function insertTaskStatements(task: Task): InStatement[] {
   ]
 }
 
+// The columns an exact guard compares besides id and status.
+const OTHER_COLUMNS = TASK_COLUMNS.filter((column) => column !== 'id' && column !== 'status')
+
 /**
  * A guarded change of a task and its `task_updated` event, for a write
  * batch. The UPDATE applies only while the task still has the status it was
- * read with (`task.status`); the event is recorded only if the UPDATE applied.
+ * read with (`task.status`), or with `exact`, while every column still holds
+ * what was read; the event is recorded only if the UPDATE applied.
  * Statements placed right after these can test `changes() = 1` the same way.
  */
-function changeTaskStatements(task: Task, changes: UpdateTask, timestamp: string): InStatement[] {
+function changeTaskStatements(
+  task: Task,
+  changes: UpdateTask,
+  timestamp: string,
+  exact = false
+): InStatement[] {
+  const guarded = exact ? OTHER_COLUMNS : []
   return [
     {
       sql: `UPDATE tasks SET status = coalesce(?, status), title = coalesce(?, title),
               description = coalesce(?, description), updated_at = ?
-            WHERE id = ? AND status = ?`,
+            WHERE id = ? AND status = ?${guarded.map((column) => ` AND ${column} IS ?`).join('')}`,
       args: [
         changes.status ?? null,
         changes.title ?? null,
@@ -157,6 +167,7 @@ function changeTaskStatements(task: Task, changes: UpdateTask, timestamp: string
         timestamp,
         task.id,
         task.status,
+        ...guarded.map((column) => task[column]),
       ],
     },
     recordEvent(
@@ -266,17 +277,35 @@ export async function createSubtasks(db: Client, input: CreateSubtasks): Promise
   return tasks
 }
 
+/** Options of `updateTask`. */
+export interface UpdateTaskOptions {
+  /**
+   * Called with the task as read before each attempt to write; throws to
+   * refuse the update (the HTTP layer's `If-Match`). When given, the write
+   * applies only if every column still holds what was read, so a change by
+   * another writer in between is read again and checked again instead of
+   * being overwritten.
+   */
+  check?: (current: Task) => void | Promise<void>
+}
+
 /**
  * Changes a task's status, title or description in one transaction with its
  * `task_updated` event. A status change must be a legal move of the state
  * machine; of two concurrent moves from the same status only one succeeds.
  *
- * @throws {RelayError} `not_found`; `invalid_transition` (with the status
- *   actually found); `conflict` when moving a task of a cancelled project,
- *   or when other writers keep changing the task.
+ * @throws {RelayError} `not_found`; whatever `options.check` throws;
+ *   `invalid_transition` (with the status actually found); `conflict` when
+ *   moving a task of a cancelled project, or when other writers keep
+ *   changing the task.
  */
-export async function updateTask(db: Client, taskId: string, changes: UpdateTask): Promise<Task> {
-  const { task } = await changeTask(db, taskId, changes, () => [])
+export async function updateTask(
+  db: Client,
+  taskId: string,
+  changes: UpdateTask,
+  options: UpdateTaskOptions = {}
+): Promise<Task> {
+  const { task } = await changeTask(db, taskId, changes, () => [], options.check)
   return task
 }
 
@@ -289,10 +318,12 @@ async function changeTask(
   db: Client,
   taskId: string,
   changes: UpdateTask,
-  after: (task: Task) => InStatement[]
+  after: (task: Task) => InStatement[],
+  check?: UpdateTaskOptions['check']
 ): Promise<{ task: Task; afterResults: ResultSet[] }> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const task = await getTask(db, taskId)
+    await check?.(task)
     if (changes.status !== undefined) {
       assertTransition(task.status, changes.status)
       await assertProjectOpen(db, task.project_id, 'its tasks can no longer move')
@@ -300,7 +331,7 @@ async function changeTask(
 
     const results = await db.batch(
       [
-        ...changeTaskStatements(task, changes, now()),
+        ...changeTaskStatements(task, changes, now(), check !== undefined),
         ...after(task),
         { sql: `${TASK_SELECT} WHERE t.id = ?`, args: [taskId] },
       ],

@@ -10,6 +10,7 @@ export type RelayErrorCode =
   | 'invalid_phase'
   | 'invalid_role'
   | 'conflict'
+  | 'precondition_failed'
   | 'too_large'
   | 'unsupported_media_type'
   | 'internal'

@@ -59,7 +59,8 @@ export function createApp(options: AppOptions) {
   app.onError(createErrorHandler(log))
   app.notFound((c) => c.json({ detail: 'Not Found' }, 404))
   app.use(accessLog(log))
-  app.use(cors())
+  // Browsers hide response headers from scripts unless they are exposed.
+  app.use(cors({ exposeHeaders: ['ETag', 'Idempotent-Replayed'] }))
   app.use(methodNotAllowed({ app, onMethodNotAllowed }))
   app.use(limitBody)
   if (options.onWrite) {

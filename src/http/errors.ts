@@ -9,6 +9,7 @@ import type { Log } from '../domain/log.js'
 const STATUS_BY_CODE: Partial<Record<RelayErrorCode, ContentfulStatusCode>> = {
   not_found: 404,
   conflict: 409,
+  precondition_failed: 412,
   too_large: 413,
   unsupported_media_type: 415,
 }

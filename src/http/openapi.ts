@@ -9,6 +9,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Malformed JSON',
   404: 'No such project or task',
   409: 'The project is cancelled',
+  412: 'If-Match does not match the current ETag',
   413: 'Body over 1 MiB',
   415: 'Body is not JSON',
   422: 'Invalid input or refused transition',

@@ -13,6 +13,7 @@ import {
   UpdateTaskSchema,
 } from '../domain/schemas.js'
 import type { AppDeps } from './deps.js'
+import { ifMatchCheck, taskETag } from './etag.js'
 import { requireJson } from './middleware.js'
 import { describe, jsonBody } from './openapi.js'
 
@@ -27,7 +28,10 @@ export function taskRoutes({ db }: AppDeps) {
         { status: 200, schema: TaskDetailSchema, description: 'The task' },
         [404]
       ),
-      async (c) => c.json(await getTaskDetail(db, c.req.param('task_id')), 200)
+      async (c) => {
+        const task = await getTaskDetail(db, c.req.param('task_id'))
+        return c.json(task, 200, { ETag: await taskETag(task) })
+      }
     )
     .patch(
       '/tasks/:task_id',
@@ -35,11 +39,15 @@ export function taskRoutes({ db }: AppDeps) {
         'tasks',
         'Update status, title or description; status moves follow the state machine',
         { status: 200, schema: TaskSchema, description: 'The updated task' },
-        [400, 404, 409, 413, 415, 422]
+        [400, 404, 409, 412, 413, 415, 422]
       ),
       requireJson,
       jsonBody(UpdateTaskSchema),
-      async (c) => c.json(await updateTask(db, c.req.param('task_id'), c.req.valid('json')), 200)
+      async (c) => {
+        const check = ifMatchCheck(c.req.header('If-Match'))
+        const task = await updateTask(db, c.req.param('task_id'), c.req.valid('json'), { check })
+        return c.json(task, 200, { ETag: await taskETag(task) })
+      }
     )
     .post(
       '/tasks/:task_id/comments',
