@@ -11,6 +11,7 @@ export type RelayErrorCode =
   | 'invalid_role'
   | 'conflict'
   | 'precondition_failed'
+  | 'unauthorized'
   | 'too_large'
   | 'unsupported_media_type'
   | 'internal'

@@ -35,6 +35,16 @@ function parseInteger(flag: string, value: string | number, min: number, max: nu
   return number
 }
 
+// The token is never logged; an empty value counts as unset.
+function readToken(env: NodeJS.ProcessEnv): string | undefined {
+  const token = env.VIBE_RELAY_TOKEN?.trim()
+  return token === undefined || token === '' ? undefined : token
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)
+}
+
 async function serveCommand(flags: ServeFlags): Promise<void> {
   const port = parseInteger('port', flags.port, 0, 65535)
   const pollIntervalMs = parseInteger('poll-interval', flags.pollInterval, 10, 60_000)
@@ -47,6 +57,7 @@ async function serveCommand(flags: ServeFlags): Promise<void> {
     return
   }
 
+  const token = readToken(process.env)
   const location = resolveDatabase({ flag: flags.db, env: process.env, cwd: process.cwd() })
   const db = await openDatabase(location)
   const server = await startServer({
@@ -57,6 +68,7 @@ async function serveCommand(flags: ServeFlags): Promise<void> {
     pollIntervalMs,
     localPath: location.isLocal ? location.display : undefined,
     retentionMs: retentionHours * 3600_000,
+    token,
     log,
     version: __VERSION__,
   })
@@ -85,14 +97,26 @@ async function serveCommand(flags: ServeFlags): Promise<void> {
   log(
     'info',
     `vibe-relay ${__VERSION__} serving on ${server.url} ` +
-      `(database ${location.display}, polling events every ${String(pollIntervalMs)} ms)`
+      `(database ${location.display}, polling events every ${String(pollIntervalMs)} ms, ` +
+      `${token === undefined ? 'no auth' : 'bearer token required'})`
   )
+  if (token === undefined && !isLoopback(flags.host)) {
+    log(
+      'warn',
+      `serving on ${flags.host} without a token: anyone who can reach this address can read ` +
+        'and change the board. Set VIBE_RELAY_TOKEN to require one, or bind 127.0.0.1'
+    )
+  }
 }
 
 const cli = cac('vibe-relay')
 
 cli
-  .command('serve', 'Serve the board: REST API, /ws websocket, /docs')
+  .command(
+    'serve',
+    'Serve the board: REST API, /ws websocket, /docs. With $VIBE_RELAY_TOKEN set, every ' +
+      'request needs Authorization: Bearer <token>'
+  )
   .option('--port <port>', 'Port to listen on (0 picks a free one)', { default: 8000 })
   .option('--host <host>', 'Address to bind', { default: '127.0.0.1' })
   .option(

@@ -37,6 +37,8 @@ export interface ServerOptions {
   heartbeatMs?: number
   /** Unsent bytes after which a client is dropped as too slow. Default: 8 MiB. */
   maxBufferedBytes?: number
+  /** The shared secret every request must carry (`VIBE_RELAY_TOKEN`); unset: no auth. */
+  token?: string | undefined
   log: Log
   version: string
 }
@@ -84,6 +86,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     db,
     log,
     version: options.version,
+    token: options.token,
     onWrite: () => void relay.poll(),
     live: relay,
     mcp: { sleep },

@@ -8,6 +8,7 @@ import { type Log, silentLog } from '../domain/log.js'
 import { mcpRoutes } from '../mcp/http.js'
 import type { Sleep } from '../mcp/wait-for-events.js'
 import type { LiveEvents } from '../realtime/relay.js'
+import { requireToken } from './auth.js'
 import type { AppDeps } from './deps.js'
 import { createErrorHandler } from './errors.js'
 import { eventRoutes } from './events.js'
@@ -40,6 +41,12 @@ export interface AppOptions {
    * runtime's timer, for `wait_for_events`. Without it, `/mcp` answers 404.
    */
   mcp?: { sleep: Sleep }
+  /**
+   * A shared secret that every request except CORS preflights, `/docs` and
+   * `/openapi.json` must carry (see `requireToken`). Without it, the board
+   * is open to anyone who can reach it. Must not be empty.
+   */
+  token?: string | undefined
   /** Access-log and error lines. Default: none. */
   log?: Log
   /** Version reported in `/openapi.json`. */
@@ -61,6 +68,9 @@ export function createApp(options: AppOptions) {
   app.use(accessLog(log))
   // Browsers hide response headers from scripts unless they are exposed.
   app.use(cors({ exposeHeaders: ['ETag', 'Idempotent-Replayed'] }))
+  if (options.token !== undefined) {
+    app.use(requireToken(options.token))
+  }
   app.use(methodNotAllowed({ app, onMethodNotAllowed }))
   app.use(limitBody)
   if (options.onWrite) {

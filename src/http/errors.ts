@@ -7,11 +7,17 @@ import type { Log } from '../domain/log.js'
 
 // The only place where error codes become HTTP statuses.
 const STATUS_BY_CODE: Partial<Record<RelayErrorCode, ContentfulStatusCode>> = {
+  unauthorized: 401,
   not_found: 404,
   conflict: 409,
   precondition_failed: 412,
   too_large: 413,
   unsupported_media_type: 415,
+}
+
+// A 401 must say which scheme would be accepted (RFC 9110, section 11.6.1).
+const HEADERS_BY_CODE: Partial<Record<RelayErrorCode, Record<string, string>>> = {
+  unauthorized: { 'WWW-Authenticate': 'Bearer realm="vibe-relay"' },
 }
 
 /** The HTTP status for a refusal: `invalid_*` is 422, unknown codes are 500. */
@@ -28,7 +34,8 @@ export function statusFor(code: RelayErrorCode): ContentfulStatusCode {
 export function createErrorHandler(log: Log) {
   return (error: Error, c: Context): Response => {
     if (error instanceof RelayError && statusFor(error.code) < 500) {
-      return c.json({ detail: error.message, ...error.details }, statusFor(error.code))
+      const headers = HEADERS_BY_CODE[error.code]
+      return c.json({ detail: error.message, ...error.details }, statusFor(error.code), headers)
     }
     if (error instanceof HTTPException && error.status < 500) {
       const detail = error.message || error.getResponse().statusText || 'Bad request'

@@ -1,0 +1,194 @@
+// Helpers for the hardening tests: real servers (in this process or as a
+// `vibe-relay serve` child process), websocket clients that record what they
+// get or why they were refused, and event-log reads.
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+
+import type { Client } from '@libsql/client'
+import WebSocket from 'ws'
+
+import type { Log } from '../../src/domain/log.js'
+import { openDatabase, resolveDatabase } from '../../src/entry/database.js'
+import { type RunningServer, type ServerOptions, startServer } from '../../src/entry/node.js'
+
+export const ROOT = join(import.meta.dirname, '..', '..')
+export const CLI = join(ROOT, 'dist', 'cli.js')
+
+/** Log lines a server wrote, for tests that read them. */
+export interface LogSpy {
+  log: Log
+  lines: string[]
+}
+
+export function spyLog(): LogSpy {
+  const lines: string[] = []
+  return { lines, log: (level, message) => lines.push(`${level}: ${message}`) }
+}
+
+/** The real Node server on a loopback port over the database file at `dbPath`. */
+export async function startServerOn(
+  dbPath: string,
+  options: Partial<ServerOptions> = {}
+): Promise<RunningServer> {
+  const location = resolveDatabase({ flag: dbPath, env: {}, cwd: process.cwd() })
+  const db = await openDatabase(location)
+  try {
+    return await startServer({
+      db,
+      dbDisplay: location.display,
+      host: '127.0.0.1',
+      port: 0,
+      pollIntervalMs: 200,
+      localPath: location.display,
+      log: () => undefined,
+      version: 'test',
+      ...options,
+    })
+  } catch (error) {
+    db.close()
+    throw error
+  }
+}
+
+/** A board event as a websocket client receives it. */
+export interface WireEvent {
+  type: string
+  seq: number
+  project_id: string | null
+  payload: any
+}
+
+/** A websocket client that keeps every event, in arrival order. */
+export interface Listener {
+  ws: WebSocket
+  events: WireEvent[]
+  /** The subprotocol the server chose ('' for none). */
+  protocol: string
+  /** Resolves once `check` holds for the events received (rejects after `timeoutMs`). */
+  until(check: (events: WireEvent[]) => boolean, timeoutMs?: number): Promise<void>
+  close(): void
+}
+
+/** Opens a websocket; resolves with the refusal's HTTP status instead when refused. */
+export function openSocket(
+  url: string,
+  options: { protocols?: string[]; headers?: Record<string, string> } = {}
+): Promise<Listener | { refused: number }> {
+  const ws = new WebSocket(url, options.protocols ?? [], { headers: options.headers ?? {} })
+  const events: WireEvent[] = []
+  ws.on('message', (data: Buffer) => {
+    events.push(JSON.parse(data.toString('utf8')) as WireEvent)
+  })
+  return new Promise((resolve, reject) => {
+    ws.once('unexpected-response', (_request, response) => {
+      resolve({ refused: response.statusCode ?? 0 })
+      ws.terminate()
+    })
+    ws.once('error', reject)
+    ws.once('open', () => {
+      resolve({
+        ws,
+        events,
+        protocol: ws.protocol,
+        until: (check, timeoutMs = 10_000) => waitUntil(() => check(events), timeoutMs),
+        close: () => {
+          ws.terminate()
+        },
+      })
+    })
+  })
+}
+
+/** `openSocket` for a connection that must succeed. */
+export async function listen(url: string, headers: Record<string, string> = {}): Promise<Listener> {
+  const result = await openSocket(url, { headers })
+  if ('refused' in result) {
+    throw new Error(`websocket refused with ${String(result.refused)}`)
+  }
+  return result
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** Polls `check` every 20 ms until it holds; rejects after `timeoutMs`. */
+export async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) {
+      throw new Error(`condition not met within ${String(timeoutMs)} ms`)
+    }
+    await sleep(20)
+  }
+}
+
+/** Every event row's seq and type, in log order. */
+export async function eventLog(db: Client): Promise<{ seq: number; type: string }[]> {
+  const result = await db.execute('SELECT rowid AS seq, type FROM events ORDER BY rowid')
+  return result.rows.map((row) => ({ seq: Number(row.seq), type: row.type as string }))
+}
+
+/** A `vibe-relay serve` child process and what it printed. */
+export interface ServeProcess {
+  child: ChildProcess
+  url: string
+  stderr: string[]
+  /** SIGTERMs it (if still running) and waits for its exit. */
+  stop(): Promise<void>
+}
+
+/**
+ * Runs `node dist/cli.js serve --port 0 --db <dbPath> …` and waits for its
+ * "serving on" line. Build first (`npx tsup`): the test reads `dist/`.
+ */
+export async function spawnServe(
+  dbPath: string,
+  args: string[] = [],
+  env: Record<string, string> = {}
+): Promise<ServeProcess> {
+  if (!existsSync(CLI)) {
+    throw new Error(`${CLI} is missing: run npx tsup first`)
+  }
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--port', '0', '--db', dbPath, '--poll-interval', '100', ...args],
+    { env: { ...process.env, VIBE_RELAY_TOKEN: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }
+  )
+  const stderr: string[] = []
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      resolve()
+    })
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffered = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8')
+      const lines = buffered.split('\n')
+      buffered = lines.pop() ?? ''
+      for (const line of lines) {
+        stderr.push(line)
+        const match = /serving on (http:\/\/\S+)/.exec(line)
+        if (match) {
+          resolve(match[1]!)
+        }
+      }
+    })
+    child.once('exit', (code) => {
+      reject(new Error(`serve exited with ${String(code)}: ${stderr.join('\n')}`))
+    })
+  })
+  return {
+    child,
+    url,
+    stderr,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM')
+      }
+      await exited
+    },
+  }
+}
