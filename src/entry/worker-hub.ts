@@ -153,6 +153,10 @@ export class BoardHub {
   async #startLoop(): Promise<EventRelay> {
     const relay = await this.#getRelay()
     if (this.#isLooping || (await this.#state.storage.getAlarm()) !== null) {
+      // Deliver what is already written to the clients there are, so that a
+      // new client starts from now, as on Node, where a write polls at once.
+      await relay.poll()
+      await this.#savePosition(relay)
       return relay
     }
 
@@ -209,13 +213,21 @@ export class BoardHub {
 
     // Sockets accepted before the object was evicted are still open; the
     // hub that knew them is not. They resume from the saved position.
+    const sockets = this.#state.getWebSockets()
     this.#isRestoring = true
     try {
-      for (const ws of this.#state.getWebSockets()) {
+      for (const ws of sockets) {
         this.#hub.add(this.#adapt(ws), subscriptionOf(ws), relay.position)
       }
     } finally {
       this.#isRestoring = false
+    }
+    if (sockets.length > 0) {
+      this.#log(
+        'info',
+        `hub woke up with ${String(sockets.length)} websockets open; ` +
+          `resuming the event log after seq ${String(relay.position)}`
+      )
     }
     return relay
   }

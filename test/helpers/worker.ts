@@ -39,7 +39,8 @@ export async function startWorker(options: {
       inspector: false,
       persist: false,
       watch: false,
-      logLevel: 'warn',
+      // VIBE_RELAY_TEST_WORKER_LOGS=1 shows the Worker's own log lines.
+      logLevel: process.env.VIBE_RELAY_TEST_WORKER_LOGS ? 'log' : 'warn',
     },
   })
   try {

@@ -1,0 +1,158 @@
+// What the contract suite runs against: a target is a board server on a
+// loopback port plus the database file behind it, started the way that
+// runtime runs in real use. Also a websocket client that records events.
+import { join } from 'node:path'
+
+import WebSocket from 'ws'
+
+import { openDatabase, resolveDatabase } from '../../src/entry/database.js'
+import { startServer } from '../../src/entry/node.js'
+import { createTempDir } from '../helpers/database.js'
+import { startLibsqlHttpServer } from '../helpers/libsql-http-server.js'
+import { startWorker } from '../helpers/worker.js'
+
+/** A running board server and its database file. */
+export interface Target {
+  /** Base URL, e.g. `http://127.0.0.1:41234`. */
+  url: string
+  /** The database file, for writing straight into it as another process would. */
+  dbPath: string
+  close(): Promise<void>
+}
+
+/** `vibe-relay serve`: the Node entry on a temporary database file, polling every 500 ms. */
+export async function startNodeTarget(): Promise<Target> {
+  const temp = await createTempDir()
+  const location = resolveDatabase({ flag: join(temp.dir, 'board.db'), env: {}, cwd: temp.dir })
+  const server = await startServer({
+    db: await openDatabase(location),
+    dbDisplay: location.display,
+    localPath: location.display,
+    host: '127.0.0.1',
+    port: 0,
+    pollIntervalMs: 500,
+    log: () => undefined,
+    version: 'test',
+  })
+  return {
+    url: server.url,
+    dbPath: location.display,
+    close: async () => {
+      await server.close()
+      await temp.cleanup()
+    },
+  }
+}
+
+/**
+ * The Worker in workerd, its database a file behind the test libSQL server
+ * (reached over HTTP with a bearer token, as Turso is).
+ */
+export async function startWorkerTarget(
+  options: { pollIntervalMs?: number } = {}
+): Promise<Target> {
+  const temp = await createTempDir()
+  const dbPath = join(temp.dir, 'board.db')
+  const token = 'test-token-not-a-secret'
+  const libsql = await startLibsqlHttpServer({ path: dbPath, authToken: token })
+  try {
+    const worker = await startWorker({ dbUrl: libsql.url, dbToken: token, ...options })
+    return {
+      url: worker.url,
+      dbPath,
+      close: async () => {
+        await worker.dispose()
+        await libsql.close()
+        await temp.cleanup()
+      },
+    }
+  } catch (error) {
+    await libsql.close()
+    await temp.cleanup()
+    throw error
+  }
+}
+
+/** A board event as a test reads it. */
+export interface ReceivedEvent {
+  type: string
+  seq: number
+  project_id: string | null
+  payload: Record<string, unknown>
+}
+
+/** A websocket client that records every event it receives. */
+export interface EventClient {
+  events: ReceivedEvent[]
+  /** The first event matching `predicate`, waiting up to `timeoutMs` (default 1 s) for it. */
+  waitFor(predicate: (event: ReceivedEvent) => boolean, timeoutMs?: number): Promise<ReceivedEvent>
+  close(): Promise<void>
+}
+
+/** Opens a websocket on `/ws` of `baseUrl`, with an optional query such as `?project_id=…`. */
+export async function connectEvents(baseUrl: string, query = ''): Promise<EventClient> {
+  const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws${query}`)
+  const events: ReceivedEvent[] = []
+  const listeners = new Set<() => void>()
+  ws.on('message', (data: Buffer) => {
+    events.push(JSON.parse(data.toString()) as ReceivedEvent)
+    for (const listener of listeners) {
+      listener()
+    }
+  })
+  const closed = new Promise<void>((resolve) => {
+    ws.once('close', () => {
+      resolve()
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', resolve)
+    ws.once('error', reject)
+  })
+
+  return {
+    events,
+    waitFor: (predicate, timeoutMs = 1000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const found = events.find(predicate)
+          if (found) {
+            listeners.delete(check)
+            clearTimeout(timer)
+            resolve(found)
+          }
+        }
+        const timer = setTimeout(() => {
+          listeners.delete(check)
+          reject(new Error(`no matching event within ${String(timeoutMs)} ms`))
+        }, timeoutMs)
+        listeners.add(check)
+        check()
+      }),
+    close: async () => {
+      ws.close()
+      await closed
+    },
+  }
+}
+
+/** A JSON request to the target; an object body goes out as JSON. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the body's type
+export async function request<T = Record<string, unknown>>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown
+): Promise<{ status: number; headers: Headers; body: T }> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const text = await response.text()
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (text === '' ? null : JSON.parse(text)) as T,
+  }
+}
