@@ -10,6 +10,8 @@ export interface WorkerEnv {
   VIBE_RELAY_DB?: string
   /** The database's auth token: a secret, never a var. */
   VIBE_RELAY_DB_TOKEN?: string
+  /** The board's own bearer token (a secret); unset or empty, the board is open to anyone. */
+  VIBE_RELAY_TOKEN?: string
   /** How often the hub polls the event log while clients are connected, in ms. Default 500. */
   VIBE_RELAY_POLL_INTERVAL_MS?: string
   /** The Durable Object that holds every websocket. */
@@ -89,4 +91,10 @@ async function openAndMigrate(env: WorkerEnv, log: Log): Promise<Client> {
       `polling events every ${String(pollIntervalOf(env))} ms while websockets are open)`
   )
   return db
+}
+
+/** The board's bearer token, as the CLI reads it: an empty value counts as unset. */
+export function boardTokenOf(env: WorkerEnv): string | undefined {
+  const token = env.VIBE_RELAY_TOKEN?.trim()
+  return token === undefined || token === '' ? undefined : token
 }

@@ -137,8 +137,12 @@ export class BoardHub {
       void this.#serially(() => relay.poll())
     }
 
+    // A client that offered subprotocols (`bearer, <token>` carries the
+    // board's token) must get one back; like Node's ws, answer the first.
+    const offered = request.headers.get('Sec-WebSocket-Protocol')?.split(',')[0]?.trim()
+    const headers: Record<string, string> = offered ? { 'Sec-WebSocket-Protocol': offered } : {}
     // workerd's ResponseInit takes the client end of the pair; the DOM type omits it.
-    const init = { status: 101, webSocket: pair[0] }
+    const init = { status: 101, webSocket: pair[0], headers }
     return new Response(null, init)
   }
 

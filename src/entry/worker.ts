@@ -9,7 +9,7 @@ import type { MiddlewareHandler } from 'hono'
 import { version } from '../../package.json'
 import { createApp } from '../http/app.js'
 import { NOTIFY_PATH } from './worker-hub.js'
-import { type WorkerEnv, connectDatabase, workerLog } from './worker-env.js'
+import { type WorkerEnv, boardTokenOf, connectDatabase, workerLog } from './worker-env.js'
 
 export { BoardHub } from './worker-hub.js'
 
@@ -44,11 +44,12 @@ async function notifyHub(env: WorkerEnv): Promise<void> {
   }
 }
 
-function buildApp(db: Client): App {
+function buildApp(db: Client, env: WorkerEnv): App {
   return createApp({
     db,
     log: workerLog,
     version,
+    token: boardTokenOf(env),
     websocket: forwardToHub,
     onWrite: (c) => {
       c.executionCtx.waitUntil(notifyHub(c.env as WorkerEnv))
@@ -61,10 +62,12 @@ function buildApp(db: Client): App {
 let building: Promise<App> | undefined
 
 function appFor(env: WorkerEnv): Promise<App> {
-  building ??= connectDatabase(env).then(buildApp, (error: unknown) => {
-    building = undefined
-    throw error
-  })
+  building ??= connectDatabase(env)
+    .then((db) => buildApp(db, env))
+    .catch((error: unknown) => {
+      building = undefined
+      throw error
+    })
   return building
 }
 
@@ -75,7 +78,8 @@ function describe(error: unknown): string {
 /**
  * The board on Cloudflare Workers: the same Hono app as `vibe-relay serve`,
  * over a remote libSQL database (`VIBE_RELAY_DB`, `VIBE_RELAY_DB_TOKEN`),
- * with websockets held by the `BoardHub` Durable Object.
+ * with websockets held by the `BoardHub` Durable Object, and the bearer
+ * token `VIBE_RELAY_TOKEN` when it is set.
  */
 export default {
   async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
@@ -83,11 +87,8 @@ export default {
     try {
       app = await appFor(env)
     } catch (error) {
-      workerLog('error', `board database unavailable: ${describe(error)}`)
-      return Response.json(
-        { detail: 'Board database unavailable; see the Worker logs' },
-        { status: 503 }
-      )
+      workerLog('error', `the board could not start: ${describe(error)}`)
+      return Response.json({ detail: 'Board unavailable; see the Worker logs' }, { status: 503 })
     }
     return app.fetch(request, env, ctx)
   },

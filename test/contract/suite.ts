@@ -31,7 +31,7 @@ export function defineContractSuite(name: string, startTarget: () => Promise<Tar
   })
 
   async function createProject(title = 'Board'): Promise<CreatedProject> {
-    const created = await request<CreatedProject>(target.url, 'POST', '/projects', {
+    const created = await request<CreatedProject>(target, 'POST', '/projects', {
       title,
       description: 'A contract board',
     })
@@ -66,8 +66,8 @@ export function defineContractSuite(name: string, startTarget: () => Promise<Tar
     test('GET /projects/:id counts tasks by status, and GET /projects lists it', async () => {
       const { project } = await createProject()
 
-      const detail = await request<ProjectDetail>(target.url, 'GET', `/projects/${project.id}`)
-      const list = await request<{ id: string }[]>(target.url, 'GET', '/projects')
+      const detail = await request<ProjectDetail>(target, 'GET', `/projects/${project.id}`)
+      const list = await request<{ id: string }[]>(target, 'GET', '/projects')
 
       expect(detail.status).toBe(200)
       expect(detail.body).toMatchObject({ id: project.id, tasks: { backlog: 1, done: 0 } })
@@ -78,12 +78,12 @@ export function defineContractSuite(name: string, startTarget: () => Promise<Tar
     test('POST /projects/:id/tasks adds a backlog task and the board groups it', async () => {
       const { project, task: root } = await createProject()
 
-      const created = await request<Task>(target.url, 'POST', `/projects/${project.id}/tasks`, {
+      const created = await request<Task>(target, 'POST', `/projects/${project.id}/tasks`, {
         title: 'Write the parser',
         phase: 'coder',
       })
-      await request(target.url, 'PATCH', `/tasks/${created.body.id}`, { status: 'in_progress' })
-      const board = await request<TaskBoard>(target.url, 'GET', `/projects/${project.id}/tasks`)
+      await request(target, 'PATCH', `/tasks/${created.body.id}`, { status: 'in_progress' })
+      const board = await request<TaskBoard>(target, 'GET', `/projects/${project.id}/tasks`)
 
       expect(created.status).toBe(201)
       expect(created.body).toMatchObject({ title: 'Write the parser', status: 'backlog' })
@@ -96,10 +96,10 @@ export function defineContractSuite(name: string, startTarget: () => Promise<Tar
     test("PATCH /tasks/:id makes a legal move and refuses an illegal one with the spec's detail", async () => {
       const { task } = await createProject()
 
-      const refused = await request(target.url, 'PATCH', `/tasks/${task.id}`, {
+      const refused = await request(target, 'PATCH', `/tasks/${task.id}`, {
         status: 'in_review',
       })
-      const moved = await request<Task>(target.url, 'PATCH', `/tasks/${task.id}`, {
+      const moved = await request<Task>(target, 'PATCH', `/tasks/${task.id}`, {
         status: 'in_progress',
       })
 
@@ -120,12 +120,12 @@ export function defineContractSuite(name: string, startTarget: () => Promise<Tar
     test('POST /tasks/:id/comments answers 201 and GET /tasks/:id shows the thread', async () => {
       const { task } = await createProject()
 
-      const comment = await request<Comment>(target.url, 'POST', `/tasks/${task.id}/comments`, {
+      const comment = await request<Comment>(target, 'POST', `/tasks/${task.id}/comments`, {
         content: 'Looks good',
         author_role: 'human',
       })
-      const detail = await request<{ comments: Comment[] }>(target.url, 'GET', `/tasks/${task.id}`)
-      const runs = await request<unknown[]>(target.url, 'GET', `/tasks/${task.id}/runs`)
+      const detail = await request<{ comments: Comment[] }>(target, 'GET', `/tasks/${task.id}`)
+      const runs = await request<unknown[]>(target, 'GET', `/tasks/${task.id}/runs`)
 
       expect(comment.status).toBe(201)
       expect(comment.body).toMatchObject({ task_id: task.id, content: 'Looks good' })
@@ -138,15 +138,15 @@ export function defineContractSuite(name: string, startTarget: () => Promise<Tar
     test('DELETE /projects/:id cancels the project', async () => {
       const { project } = await createProject()
 
-      const cancelled = await request(target.url, 'DELETE', `/projects/${project.id}`)
+      const cancelled = await request(target, 'DELETE', `/projects/${project.id}`)
 
       expect(cancelled.status).toBe(200)
       expect(cancelled.body.status).toBe('cancelled')
     })
 
     test('answers a missing task, and an unknown path, with 404 and a detail', async () => {
-      const task = await request(target.url, 'GET', '/tasks/no-such-task')
-      const path = await request(target.url, 'GET', '/no/such/path')
+      const task = await request(target, 'GET', '/tasks/no-such-task')
+      const path = await request(target, 'GET', '/no/such/path')
 
       expect(task.status).toBe(404)
       expect(task.body).toEqual({ detail: "Task 'no-such-task' not found" })
@@ -154,8 +154,21 @@ export function defineContractSuite(name: string, startTarget: () => Promise<Tar
       expect(path.body).toEqual({ detail: 'Not Found' })
     })
 
+    test('refuses a request without the board token with 401 and a detail', async () => {
+      const response = await request({ url: target.url, token: null }, 'POST', '/projects', {
+        title: 'Stranger',
+      })
+
+      expect(response.status).toBe(401)
+      expect(response.body.detail).toMatch(/^This board needs a token/)
+      const count = await direct.execute(
+        "SELECT count(*) AS n FROM projects WHERE title = 'Stranger'"
+      )
+      expect(Number(count.rows[0]?.n)).toBe(0)
+    })
+
     test('opens CORS to every origin', async () => {
-      const response = await request(target.url, 'GET', '/projects')
+      const response = await request(target, 'GET', '/projects')
 
       expect(response.headers.get('access-control-allow-origin')).toBe('*')
     })
@@ -164,9 +177,9 @@ export function defineContractSuite(name: string, startTarget: () => Promise<Tar
   describe(`${name}: GET /ws`, () => {
     test('sends a PATCH as task_updated with the full task within a second', async () => {
       const { project, task } = await createProject()
-      const client = await connectEvents(target.url)
+      const client = await connectEvents(target)
       try {
-        const moved = await request<Task>(target.url, 'PATCH', `/tasks/${task.id}`, {
+        const moved = await request<Task>(target, 'PATCH', `/tasks/${task.id}`, {
           status: 'in_progress',
         })
 
@@ -185,13 +198,30 @@ export function defineContractSuite(name: string, startTarget: () => Promise<Tar
       }
     })
 
+    test('takes the token as a browser sends it, in the subprotocols', async () => {
+      const { task } = await createProject()
+      const client = await connectEvents(target, '', { viaSubprotocol: true })
+      try {
+        await request(target, 'PATCH', `/tasks/${task.id}`, { status: 'in_progress' })
+
+        expect(client.protocol).toBe('bearer')
+        await client.waitFor((e) => e.payload.id === task.id, WITHIN_MS)
+      } finally {
+        await client.close()
+      }
+    })
+
+    test('refuses a websocket without the token', async () => {
+      await expect(connectEvents({ url: target.url, token: 'wrong' })).rejects.toThrow(/401/)
+    })
+
     test("with ?project_id= sends that project's events and no other", async () => {
       const watched = await createProject('Watched')
       const other = await createProject('Other')
-      const client = await connectEvents(target.url, `?project_id=${watched.project.id}`)
+      const client = await connectEvents(target, `?project_id=${watched.project.id}`)
       try {
-        await request(target.url, 'PATCH', `/tasks/${other.task.id}`, { status: 'in_progress' })
-        await request(target.url, 'PATCH', `/tasks/${watched.task.id}`, { status: 'in_progress' })
+        await request(target, 'PATCH', `/tasks/${other.task.id}`, { status: 'in_progress' })
+        await request(target, 'PATCH', `/tasks/${watched.task.id}`, { status: 'in_progress' })
 
         await client.waitFor((e) => e.payload.id === watched.task.id, WITHIN_MS)
         expect(client.events.map((e) => e.project_id)).not.toContain(other.project.id)
@@ -202,7 +232,7 @@ export function defineContractSuite(name: string, startTarget: () => Promise<Tar
 
     test('with ?since= first sends the events after that position', async () => {
       const { task } = await createProject()
-      await request(target.url, 'PATCH', `/tasks/${task.id}`, { status: 'in_progress' })
+      await request(target, 'PATCH', `/tasks/${task.id}`, { status: 'in_progress' })
       const [row] = (
         await direct.execute({
           sql: "SELECT max(rowid) AS seq FROM events WHERE type = 'task_updated'",
@@ -210,7 +240,7 @@ export function defineContractSuite(name: string, startTarget: () => Promise<Tar
       ).rows
       const seq = Number(row?.seq)
 
-      const client = await connectEvents(target.url, `?since=${String(seq - 1)}`)
+      const client = await connectEvents(target, `?since=${String(seq - 1)}`)
       try {
         const event = await client.waitFor((e) => e.seq === seq, WITHIN_MS)
         expect(event).toMatchObject({ type: 'task_updated', payload: { id: task.id } })
@@ -221,7 +251,7 @@ export function defineContractSuite(name: string, startTarget: () => Promise<Tar
 
     test('delivers a change another process wrote into the database, in full, within a second', async () => {
       const { project, task } = await createProject()
-      const client = await connectEvents(target.url)
+      const client = await connectEvents(target)
       try {
         // As the Python MCP server writes: the row, then an event naming it by id only.
         const at = new Date().toISOString()

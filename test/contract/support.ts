@@ -11,10 +11,15 @@ import { createTempDir } from '../helpers/database.js'
 import { startLibsqlHttpServer } from '../helpers/libsql-http-server.js'
 import { startWorker } from '../helpers/worker.js'
 
+/** The board token every target requires, as a deployed board should. */
+export const BOARD_TOKEN = 'board-token-for-tests'
+
 /** A running board server and its database file. */
 export interface Target {
   /** Base URL, e.g. `http://127.0.0.1:41234`. */
   url: string
+  /** The bearer token it requires. */
+  token: string
   /** The database file, for writing straight into it as another process would. */
   dbPath: string
   close(): Promise<void>
@@ -31,11 +36,13 @@ export async function startNodeTarget(): Promise<Target> {
     host: '127.0.0.1',
     port: 0,
     pollIntervalMs: 500,
+    token: BOARD_TOKEN,
     log: () => undefined,
     version: 'test',
   })
   return {
     url: server.url,
+    token: BOARD_TOKEN,
     dbPath: location.display,
     close: async () => {
       await server.close()
@@ -53,12 +60,18 @@ export async function startWorkerTarget(
 ): Promise<Target> {
   const temp = await createTempDir()
   const dbPath = join(temp.dir, 'board.db')
-  const token = 'test-token-not-a-secret'
-  const libsql = await startLibsqlHttpServer({ path: dbPath, authToken: token })
+  const dbToken = 'database-token-for-tests'
+  const libsql = await startLibsqlHttpServer({ path: dbPath, authToken: dbToken })
   try {
-    const worker = await startWorker({ dbUrl: libsql.url, dbToken: token, ...options })
+    const worker = await startWorker({
+      dbUrl: libsql.url,
+      dbToken,
+      boardToken: BOARD_TOKEN,
+      ...options,
+    })
     return {
       url: worker.url,
+      token: BOARD_TOKEN,
       dbPath,
       close: async () => {
         await worker.dispose()
@@ -83,15 +96,28 @@ export interface ReceivedEvent {
 
 /** A websocket client that records every event it receives. */
 export interface EventClient {
+  /** The subprotocol the server chose ('' for none). */
+  protocol: string
   events: ReceivedEvent[]
   /** The first event matching `predicate`, waiting up to `timeoutMs` (default 1 s) for it. */
   waitFor(predicate: (event: ReceivedEvent) => boolean, timeoutMs?: number): Promise<ReceivedEvent>
   close(): Promise<void>
 }
 
-/** Opens a websocket on `/ws` of `baseUrl`, with an optional query such as `?project_id=…`. */
-export async function connectEvents(baseUrl: string, query = ''): Promise<EventClient> {
-  const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws${query}`)
+/**
+ * Opens a websocket on `/ws` of the target, with an optional query such as
+ * `?project_id=…`. The token goes in the `Authorization` header, or with
+ * `viaSubprotocol` as a browser sends it: the subprotocols `bearer, <token>`.
+ */
+export async function connectEvents(
+  target: Pick<Target, 'url' | 'token'>,
+  query = '',
+  options: { viaSubprotocol?: boolean } = {}
+): Promise<EventClient> {
+  const url = `${target.url.replace(/^http/, 'ws')}/ws${query}`
+  const ws = options.viaSubprotocol
+    ? new WebSocket(url, ['bearer', target.token])
+    : new WebSocket(url, { headers: { Authorization: `Bearer ${target.token}` } })
   const events: ReceivedEvent[] = []
   const listeners = new Set<() => void>()
   ws.on('message', (data: Buffer) => {
@@ -111,6 +137,7 @@ export async function connectEvents(baseUrl: string, query = ''): Promise<EventC
   })
 
   return {
+    protocol: ws.protocol,
     events,
     waitFor: (predicate, timeoutMs = 1000) =>
       new Promise((resolve, reject) => {
@@ -136,17 +163,27 @@ export async function connectEvents(baseUrl: string, query = ''): Promise<EventC
   }
 }
 
-/** A JSON request to the target; an object body goes out as JSON. */
+/**
+ * A request to the target with its token (pass `token: null` to send none);
+ * an object body goes out as JSON, the answer's JSON is parsed.
+ */
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the body's type
 export async function request<T = Record<string, unknown>>(
-  baseUrl: string,
+  target: { url: string; token: string | null },
   method: string,
   path: string,
   body?: unknown
 ): Promise<{ status: number; headers: Headers; body: T }> {
-  const response = await fetch(`${baseUrl}${path}`, {
+  const headers: Record<string, string> = {}
+  if (target.token !== null) {
+    headers.Authorization = `Bearer ${target.token}`
+  }
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json'
+  }
+  const response = await fetch(`${target.url}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   const text = await response.text()

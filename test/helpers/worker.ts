@@ -15,12 +15,14 @@ export interface RunningWorker {
 /**
  * Runs `src/entry/worker.ts` in workerd through wrangler's programmatic API,
  * offline, on a free loopback port, with the database URL and token given
- * as the deployed Worker gets them (a var and a secret). Durable Object
+ * as the deployed Worker gets them (a var and secrets). Durable Object
  * storage lives in memory and goes with the Worker.
  */
 export async function startWorker(options: {
   dbUrl: string
   dbToken: string
+  /** The board's bearer token (`VIBE_RELAY_TOKEN`); without it the board is open. */
+  boardToken?: string
   pollIntervalMs?: number
 }): Promise<RunningWorker> {
   const worker = await unstable_startWorker({
@@ -29,6 +31,7 @@ export async function startWorker(options: {
     bindings: {
       VIBE_RELAY_DB: { type: 'plain_text', value: options.dbUrl },
       VIBE_RELAY_DB_TOKEN: { type: 'secret_text', value: options.dbToken },
+      VIBE_RELAY_TOKEN: { type: 'secret_text', value: options.boardToken ?? '' },
       VIBE_RELAY_POLL_INTERVAL_MS: {
         type: 'plain_text',
         value: String(options.pollIntervalMs ?? 500),

@@ -52,7 +52,7 @@ function useTarget(options: { pollIntervalMs: number }) {
     state.target = await startWorkerTarget(options)
     state.db = createClient({ url: pathToFileURL(state.target.dbPath).href, timeout: 5000 })
     state.createProject = async () => {
-      const created = await request<CreatedProject>(state.target.url, 'POST', '/projects', {
+      const created = await request<CreatedProject>(state.target, 'POST', '/projects', {
         title: 'Hub',
         description: 'A board for the hub tests',
       })
@@ -71,9 +71,9 @@ describe('BoardHub with a one-minute alarm', () => {
 
   test('delivers a REST write at once instead of at the next alarm', async () => {
     const { task } = await worker.createProject()
-    const client = await connectEvents(worker.target.url)
+    const client = await connectEvents(worker.target)
     try {
-      await request(worker.target.url, 'PATCH', `/tasks/${task.id}`, { status: 'in_progress' })
+      await request(worker.target, 'PATCH', `/tasks/${task.id}`, { status: 'in_progress' })
 
       const event = await client.waitFor((e) => e.type === 'task_updated', 1000)
       expect(event.payload).toMatchObject({ id: task.id, status: 'in_progress' })
@@ -84,7 +84,7 @@ describe('BoardHub with a one-minute alarm', () => {
 
   test('wakes from hibernation with its sockets and its saved position in the log', async () => {
     const { task } = await worker.createProject()
-    const client = await connectEvents(worker.target.url)
+    const client = await connectEvents(worker.target)
     try {
       // workerd evicts a Durable Object idle for about ten seconds; its
       // hibernatable sockets stay open. No alarm is due for a minute.
@@ -93,7 +93,7 @@ describe('BoardHub with a one-minute alarm', () => {
       // and marked consumed: only the saved position, not the consumed
       // flags, tells the hub that its own clients have not had it.
       const eventId = await writeTaskEvent(worker.db, task.id, 1)
-      await request(worker.target.url, 'PATCH', `/tasks/${task.id}`, { status: 'in_progress' })
+      await request(worker.target, 'PATCH', `/tasks/${task.id}`, { status: 'in_progress' })
 
       const seq = await seqOf(worker.db, eventId)
       const missed = await client.waitFor((e) => e.seq === seq, 1000)
@@ -111,7 +111,7 @@ describe('BoardHub with the 500 ms alarm', () => {
 
   test('stops polling when the last client leaves; the next client starts from the end of the log', async () => {
     const { task } = await worker.createProject()
-    const first = await connectEvents(worker.target.url)
+    const first = await connectEvents(worker.target)
     await first.close()
     // Two intervals: the alarm finds no socket and does not come back.
     await sleep(1200)
@@ -120,7 +120,7 @@ describe('BoardHub with the 500 ms alarm', () => {
     await sleep(1000)
     expect(await isConsumed(worker.db, unheard)).toBe(false)
 
-    const second = await connectEvents(worker.target.url)
+    const second = await connectEvents(worker.target)
     try {
       expect(await isConsumed(worker.db, unheard)).toBe(true)
       const fresh = await writeTaskEvent(worker.db, task.id)
