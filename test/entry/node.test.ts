@@ -190,6 +190,21 @@ describe('startServer', () => {
     })
   })
 
+  it('refuses a 2 MiB body over the wire with 413, and keeps serving', async () => {
+    await withServer(0, async (server) => {
+      const response = await fetch(`${server.url}/projects`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ title: 'big', description: 'x'.repeat(2 * 1024 * 1024) }),
+      })
+      expect(response.status).toBe(413)
+      expect(await response.json()).toEqual({
+        detail: 'Request body is larger than 1048576 bytes (1 MiB)',
+      })
+      expect((await request<Project[]>(server, 'GET', '/projects')).body).toEqual([])
+    })
+  })
+
   it('closes open websockets with 1001 and stops answering on close()', async () => {
     const server = await startTestServer(dbPath)
     const client = await connectClient(wsUrl(server))
