@@ -42,12 +42,22 @@ export function objectOf<const E extends v.ObjectEntries>(entries: E, message: s
   return v.object(entries, objectMessage(entries, message))
 }
 
+// libSQL's local driver reads a TEXT value only up to its first NUL
+// character, so text holding one would come back cut short: refuse it.
+function storableText(field: string) {
+  return v.check(
+    (value: string) => !value.includes('\u0000'),
+    `${field} must not contain the NUL character (U+0000)`
+  )
+}
+
 function requiredText(field: string, max: number) {
   return v.pipe(
     stringOf(field),
     v.check((value) => value.trim() !== '', `${field} must not be empty`),
     v.maxLength(max, `${field} must be at most ${String(max)} characters`),
-    v.check((value) => value.isWellFormed(), `${field} must be valid Unicode (no lone surrogates)`)
+    v.check((value) => value.isWellFormed(), `${field} must be valid Unicode (no lone surrogates)`),
+    storableText(field)
   )
 }
 
@@ -55,7 +65,8 @@ function optionalText(field: string, max: number) {
   return v.pipe(
     stringOf(field),
     v.maxLength(max, `${field} must be at most ${String(max)} characters`),
-    v.check((value) => value.isWellFormed(), `${field} must be valid Unicode (no lone surrogates)`)
+    v.check((value) => value.isWellFormed(), `${field} must be valid Unicode (no lone surrogates)`),
+    storableText(field)
   )
 }
 
