@@ -74,14 +74,15 @@ function parsePayload(raw: unknown): unknown {
 }
 
 /**
- * Marks every event up to position `seq` consumed, as the Python broadcaster
- * did. Delivery does not depend on the flag (each server keeps its own
- * position); it only tells where to resume after a restart.
+ * Marks the events after position `after` up to position `seq` consumed, as
+ * the Python broadcaster did. Delivery does not depend on the flag (each
+ * server keeps its own position); it only tells where to resume after a
+ * restart. A NULL flag (the Python column allows it) counts as unconsumed.
  */
-export async function markEventsConsumed(db: Client, seq: number): Promise<void> {
+export async function markEventsConsumed(db: Client, seq: number, after = 0): Promise<void> {
   await db.execute({
-    sql: 'UPDATE events SET consumed = 1 WHERE consumed = 0 AND rowid <= ?',
-    args: [seq],
+    sql: 'UPDATE events SET consumed = 1 WHERE rowid > ? AND rowid <= ? AND consumed IS NOT 1',
+    args: [after, seq],
   })
 }
 
@@ -93,7 +94,7 @@ export async function markEventsConsumed(db: Client, seq: number): Promise<void>
 export async function findStartPosition(db: Client): Promise<number> {
   const result = await db.execute(
     `SELECT coalesce(
-       (SELECT min(rowid) - 1 FROM events WHERE consumed = 0),
+       (SELECT min(rowid) - 1 FROM events WHERE consumed IS NOT 1),
        (SELECT max(rowid) FROM events),
        0) AS seq`
   )

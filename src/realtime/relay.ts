@@ -53,6 +53,8 @@ export class EventRelay implements LiveEvents {
   readonly #log: Log
   readonly #pending: PendingClient[] = []
   #position = 0
+  /** The position up to which events are marked consumed. */
+  #markedUpTo = 0
   #running: Promise<void> | null = null
   #again = false
 
@@ -77,6 +79,7 @@ export class EventRelay implements LiveEvents {
    */
   async start(position?: number): Promise<void> {
     this.#position = position ?? (await findStartPosition(this.#db))
+    this.#markedUpTo = this.#position
   }
 
   subscribe(socket: Socket, subscription: Subscription, since?: number): void {
@@ -172,8 +175,9 @@ export class EventRelay implements LiveEvents {
       this.#hub.broadcast(await resolveEvent(this.#db, row))
       this.#position = row.seq
     }
-    if (stored.length > 0) {
-      await markEventsConsumed(this.#db, this.#position)
+    if (this.#position > this.#markedUpTo) {
+      await markEventsConsumed(this.#db, this.#position, this.#markedUpTo)
+      this.#markedUpTo = this.#position
     }
     return stored.length
   }

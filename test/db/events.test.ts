@@ -1,3 +1,5 @@
+import { join } from 'node:path'
+
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import {
@@ -11,8 +13,10 @@ import {
   type TempDatabase,
   countRows,
   createTempDatabase,
+  openDatabaseAt,
   readEvents,
 } from '../helpers/database.js'
+import { writePythonDatabase } from '../helpers/python-board.js'
 
 let temp: TempDatabase
 
@@ -114,5 +118,26 @@ describe('findStartPosition', () => {
     await insertEvent('b', 'x', '{}', 1)
     expect(await findStartPosition(temp.db)).toBe(2)
     expect(await findLatestPosition(temp.db)).toBe(2)
+  })
+})
+
+describe('findStartPosition on a Python-made database', () => {
+  it('counts a NULL consumed flag, which the Python column allows, as not yet broadcast', async () => {
+    const path = join(temp.dir, 'python.db')
+    await writePythonDatabase(path)
+    const db = await openDatabaseAt(path)
+    try {
+      await db.execute('UPDATE events SET consumed = 1')
+      await db.execute("UPDATE events SET consumed = NULL WHERE type = 'comment_added'")
+      const nullRow = await db.execute('SELECT rowid AS seq FROM events WHERE consumed IS NULL')
+      const seq = Number(nullRow.rows[0]?.seq)
+
+      expect(await findStartPosition(db)).toBe(seq - 1)
+      await markEventsConsumed(db, seq, seq - 1)
+      const left = await db.execute('SELECT count(*) AS n FROM events WHERE consumed IS NOT 1')
+      expect(Number(left.rows[0]?.n)).toBe(0)
+    } finally {
+      db.close()
+    }
   })
 })
