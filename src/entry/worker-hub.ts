@@ -79,23 +79,28 @@ export class BoardHub {
 
   async alarm(): Promise<void> {
     const started = Date.now()
-    if (this.#state.getWebSockets().length === 0) {
-      this.#stopLoop()
-      return
-    }
-    this.#isLooping = true
-    try {
-      await this.#serially(() => this.#poll())
-    } catch (error) {
-      this.#log('error', `event poll failed: ${describe(error)}`)
-    }
-    if (this.#state.getWebSockets().length === 0) {
-      this.#stopLoop()
-      return
-    }
-    // Counted from the start of this poll, so a slow poll does not stretch
-    // the interval; a time already past fires at once.
-    await this.#state.storage.setAlarm(started + pollIntervalOf(this.#env))
+    // In the queue, so that whether the loop goes on is decided either
+    // before a connecting client is accepted (which then restarts it) or
+    // after (which keeps it going), never in between.
+    await this.#serially(async () => {
+      if (this.#state.getWebSockets().length === 0) {
+        this.#stopLoop()
+        return
+      }
+      this.#isLooping = true
+      try {
+        await this.#poll()
+      } catch (error) {
+        this.#log('error', `event poll failed: ${describe(error)}`)
+      }
+      if (this.#state.getWebSockets().length === 0) {
+        this.#stopLoop()
+        return
+      }
+      // Counted from the start of this poll, so a slow poll does not
+      // stretch the interval; a time already past fires at once.
+      await this.#state.storage.setAlarm(started + pollIntervalOf(this.#env))
+    })
   }
 
   webSocketMessage(_ws: WorkerSocket, _message: string | ArrayBuffer): void {
@@ -124,13 +129,16 @@ export class BoardHub {
       project_id: url.searchParams.get('project_id'),
       label: `websocket ${request.headers.get('CF-Connecting-IP') ?? 'client'}`,
     }
-    const relay = await this.#serially(() => this.#startLoop())
-
     const pair = new WebSocketPair()
     const server = pair[1]
-    this.#state.acceptWebSocket(server)
-    server.serializeAttachment(subscription)
-    relay.subscribe(this.#adapt(server), subscription, since === null ? undefined : Number(since))
+    const relay = await this.#serially(async () => {
+      const started = await this.#startLoop()
+      this.#state.acceptWebSocket(server)
+      server.serializeAttachment(subscription)
+      const after = since === null ? undefined : Number(since)
+      started.subscribe(this.#adapt(server), subscription, after)
+      return started
+    })
     if (since !== null) {
       // The backlog goes out in a poll that subscribe() started; queueing
       // behind it keeps later position changes from overtaking it.
