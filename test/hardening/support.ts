@@ -124,6 +124,17 @@ export async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promi
   }
 }
 
+/** Polls the async `check` every 50 ms until it holds; rejects after `timeoutMs`. */
+export async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) {
+      throw new Error(`condition not met within ${String(timeoutMs)} ms`)
+    }
+    await sleep(50)
+  }
+}
+
 /** Every event row's seq and type, in log order. */
 export async function eventLog(db: Client): Promise<{ seq: number; type: string }[]> {
   const result = await db.execute('SELECT rowid AS seq, type FROM events ORDER BY rowid')
