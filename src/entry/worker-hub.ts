@@ -179,7 +179,7 @@ export class BoardHub {
     const db = await connectDatabase(this.#env, this.#log)
     const latest = await findLatestPosition(db)
     if (latest > relay.position) {
-      await markEventsConsumed(db, latest)
+      await markEventsConsumed(db, latest, relay.position)
       await relay.start(latest)
       await this.#savePosition(relay)
     }
