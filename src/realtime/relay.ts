@@ -55,6 +55,7 @@ export class EventRelay implements LiveEvents {
   #position = 0
   /** The position up to which events are marked consumed. */
   #markedUpTo = 0
+  #markRequested = false
   #running: Promise<void> | null = null
   #again = false
 
@@ -114,10 +115,18 @@ export class EventRelay implements LiveEvents {
   }
 
   /**
-   * Delivers every event after the current position. Never rejects: a failed
-   * read is logged and retried on the next call.
+   * Delivers every event after the current position, then marks what was
+   * delivered consumed. Never rejects: a failed read is logged and retried
+   * on the next call.
+   *
+   * @param options.markConsumed `false` skips the marking write, for the
+   *   extra polls after each write: marking on the interval's polls only
+   *   keeps a write to one commit. The cost: events delivered less than an
+   *   interval before a crash are sent again after the restart (clients
+   *   can tell by `seq`).
    */
-  poll(): Promise<void> {
+  poll(options: { markConsumed?: boolean } = {}): Promise<void> {
+    this.#markRequested ||= options.markConsumed ?? true
     if (this.#running) {
       this.#again = true
       return this.#running
@@ -135,6 +144,12 @@ export class EventRelay implements LiveEvents {
         await this.#attachPending()
         while ((await this.#deliverPage()) === PAGE_SIZE) {
           // A full page: there may be more right behind it.
+        }
+        if (this.#markRequested && this.#position > this.#markedUpTo) {
+          this.#markRequested = false
+          const upTo = this.#position
+          await markEventsConsumed(this.#db, upTo, this.#markedUpTo)
+          this.#markedUpTo = upTo
         }
       } catch (error) {
         this.#log(
@@ -174,10 +189,6 @@ export class EventRelay implements LiveEvents {
     for (const row of stored) {
       this.#hub.broadcast(await resolveEvent(this.#db, row))
       this.#position = row.seq
-    }
-    if (this.#position > this.#markedUpTo) {
-      await markEventsConsumed(this.#db, this.#position, this.#markedUpTo)
-      this.#markedUpTo = this.#position
     }
     return stored.length
   }
