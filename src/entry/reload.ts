@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
-import { existsSync, watch } from 'node:fs'
+import { existsSync, realpathSync, watch } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -14,7 +14,8 @@ const DEBOUNCE_MS = 250
  * (from `tsup --watch`, say) only restarts. Ctrl-C stops both processes.
  */
 export function superviseWithReload(serveArgs: string[], log: Log): void {
-  const script = fileURLToPath(import.meta.url)
+  // The CLI's own file, not this module's: tsup puts this one in a chunk.
+  const script = realpathSync(process.argv[1] ?? fileURLToPath(import.meta.url))
   const root = join(dirname(script), '..')
   const tsup = join(root, 'node_modules', '.bin', 'tsup')
   const sourceDir = join(root, 'src')
