@@ -4,9 +4,9 @@ import { cac } from 'cac'
 import { RelayError } from '../domain/errors.js'
 import type { Log } from '../domain/log.js'
 import { openDatabase, resolveDatabase } from './database.js'
-import { serveMcpOverStdio } from './mcp-stdio.js'
-import { startServer } from './node.js'
-import { superviseWithReload } from './reload.js'
+
+// Each command imports its own entry when it runs, so that `serve` does not
+// pay for loading the MCP SDK at start-up, nor `--help` for either.
 
 declare const __VERSION__: string
 
@@ -50,6 +50,7 @@ async function serveCommand(flags: ServeFlags): Promise<void> {
   const pollIntervalMs = parseInteger('poll-interval', flags.pollInterval, 10, 60_000)
   const retentionHours = parseInteger('retention-hours', flags.retentionHours, 1, 24 * 365)
   if (flags.reload) {
+    const { superviseWithReload } = await import('./reload.js')
     superviseWithReload(
       process.argv.slice(2).filter((arg) => arg !== '--reload'),
       log
@@ -59,6 +60,7 @@ async function serveCommand(flags: ServeFlags): Promise<void> {
 
   const token = readToken(process.env)
   const location = resolveDatabase({ flag: flags.db, env: process.env, cwd: process.cwd() })
+  const { startServer } = await import('./node.js')
   const db = await openDatabase(location)
   const server = await startServer({
     db,
@@ -142,6 +144,7 @@ async function mcpCommand(flags: McpFlags): Promise<void> {
     throw new RelayError('invalid_input', '--task-id needs a task id')
   }
   const location = resolveDatabase({ flag: flags.db, env: process.env, cwd: process.cwd() })
+  const { serveMcpOverStdio } = await import('./mcp-stdio.js')
   const db = await openDatabase(location)
   await serveMcpOverStdio({ db, dbDisplay: location.display, taskId, log, version: __VERSION__ })
 }

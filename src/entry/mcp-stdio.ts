@@ -4,6 +4,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { findTask } from '../db/tasks.js'
 import type { Log } from '../domain/log.js'
 import { createMcpServer } from '../mcp/server.js'
+import { sleep } from './sleep.js'
 
 /** How `serveMcpOverStdio` is configured; the CLI fills it from flags. */
 export interface StdioOptions {
@@ -19,9 +20,6 @@ export interface StdioOptions {
 }
 
 /** The Node timer, for `wait_for_events`. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
 
 /**
  * Serves the board tools over MCP on stdin/stdout until stdin closes (the

@@ -1,8 +1,7 @@
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
 import { Hono } from 'hono'
 import { describeRoute } from 'hono-openapi'
 
-import { type McpServerOptions, createMcpServer } from './server.js'
+import type { McpServerOptions } from './server.js'
 
 /**
  * `POST /mcp`: the board tools over MCP's Streamable HTTP transport, in
@@ -28,6 +27,14 @@ export function mcpRoutes(options: Omit<McpServerOptions, 'taskId'>) {
       },
     }),
     async (c) => {
+      // The MCP SDK is loaded on the first request, not at start-up: it takes
+      // longer to import than the rest of the server.
+      const [{ createMcpServer }, { WebStandardStreamableHTTPServerTransport }] = await Promise.all(
+        [
+          import('./server.js'),
+          import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'),
+        ]
+      )
       // A stateless transport serves one request only: build both per request.
       const server = createMcpServer(options)
       const transport = new WebStandardStreamableHTTPServerTransport({
