@@ -78,8 +78,9 @@ const MIGRATIONS = [
 
 /**
  * Makes a database ready for the board: for a local file, turns on WAL
- * journaling (a property of the file, so other processes get it too); then
- * creates any missing table or index. Safe to run on every start, also against a database made by the
+ * journaling (a property of the file, so other processes get it too) and
+ * sets `synchronous = NORMAL` on the connection; then creates any missing
+ * table or index. Safe to run on every start, also against a database made by the
  * Python version.
  *
  * The busy timeout is not set here: it is a client option (`timeout`) so it
@@ -95,6 +96,11 @@ export async function migrateDatabase(
   // stock SQLite (test/db/schema.test.ts checks it), so no pragma is needed.
   if (options.isLocal) {
     await client.execute('PRAGMA journal_mode = WAL')
+    // In WAL mode this still survives a crash of any process; only a power
+    // loss or OS crash may drop the last commits. It makes a commit about
+    // five times cheaper. It applies to this connection only (see
+    // openDatabase, which keeps a local client on one connection).
+    await client.execute('PRAGMA synchronous = NORMAL')
   }
   await client.batch(MIGRATIONS, 'write')
 }

@@ -110,6 +110,10 @@ export async function openDatabase(location: DatabaseLocation): Promise<Client> 
     url: location.url,
     authToken: location.authToken,
     timeout: BUSY_TIMEOUT_MS,
+    // A local file is read and written synchronously, so more connections
+    // would not run anything in parallel; one connection also keeps the
+    // per-connection pragmas of migrateDatabase in force for every query.
+    ...(location.isLocal ? { concurrency: 1 } : {}),
   })
   try {
     await migrateDatabase(client, { isLocal: location.isLocal })
