@@ -13,7 +13,7 @@ import type { Log } from '../domain/log.js'
 import { createApp } from '../http/app.js'
 import { Hub, type Socket } from '../realtime/hub.js'
 import { EventRelay } from '../realtime/relay.js'
-import { sleep } from './mcp-stdio.js'
+import { sleep } from './sleep.js'
 
 /** How `startServer` is configured; the CLI fills it from flags. */
 export interface ServerOptions {
@@ -87,7 +87,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     log,
     version: options.version,
     token: options.token,
-    onWrite: () => void relay.poll(),
+    onWrite: () => void relay.poll({ markConsumed: false }),
     live: relay,
     mcp: { sleep },
     websocket: nodeWs.upgradeWebSocket((c) => {
@@ -159,18 +159,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 }
 
 // Another process's commit appends to the WAL file; watching the folder (the
-// file comes and goes) turns that into an immediate poll. The interval poll
-// stays as the fallback where change notifications are missing.
+// file comes and goes) turns that into an immediate poll. The change is seen
+// when the frames are written, a moment before the commit is visible to
+// readers, so one more poll follows shortly after the last change. The
+// interval poll stays as the fallback where change notifications are missing.
+const WAL_SETTLE_MS = 5
+
 function watchWal(dbPath: string, relay: EventRelay, log: Log): FSWatcher | undefined {
   const walName = `${basename(dbPath)}-wal`
+  let settle: NodeJS.Timeout | undefined
   try {
     const watcher = watch(dirname(dbPath), (_event, filename) => {
-      if (filename === walName) {
-        void relay.poll()
+      if (filename !== walName) {
+        return
       }
+      void relay.poll({ markConsumed: false })
+      clearTimeout(settle)
+      settle = setTimeout(() => void relay.poll({ markConsumed: false }), WAL_SETTLE_MS)
     })
     watcher.on('error', (error) => {
       log('warn', `watching ${walName} failed, polling only: ${error.message}`)
+    })
+    watcher.on('close', () => {
+      clearTimeout(settle)
     })
     return watcher
   } catch (error) {
