@@ -10,8 +10,10 @@ export interface WorkerEnv {
   VIBE_RELAY_DB?: string
   /** The database's auth token: a secret, never a var. */
   VIBE_RELAY_DB_TOKEN?: string
-  /** The board's own bearer token (a secret); unset or empty, the board is open to anyone. */
+  /** The board's own bearer token (a secret). */
   VIBE_RELAY_TOKEN?: string
+  /** `"true"` serves a board without `VIBE_RELAY_TOKEN` to anyone; otherwise it is refused. */
+  VIBE_RELAY_PUBLIC?: string
   /** How often the hub polls the event log while clients are connected, in ms. Default 500. */
   VIBE_RELAY_POLL_INTERVAL_MS?: string
   /** The Durable Object that holds every websocket. */

@@ -71,6 +71,11 @@ function appFor(env: WorkerEnv): Promise<App> {
   return building
 }
 
+const UNPROTECTED =
+  'This board has no token: set the secret VIBE_RELAY_TOKEN ' +
+  '(npx wrangler secret put VIBE_RELAY_TOKEN), or set VIBE_RELAY_PUBLIC = "true" ' +
+  'in wrangler.toml [vars] to serve it to anyone'
+
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
@@ -78,11 +83,16 @@ function describe(error: unknown): string {
 /**
  * The board on Cloudflare Workers: the same Hono app as `vibe-relay serve`,
  * over a remote libSQL database (`VIBE_RELAY_DB`, `VIBE_RELAY_DB_TOKEN`),
- * with websockets held by the `BoardHub` Durable Object, and the bearer
- * token `VIBE_RELAY_TOKEN` when it is set.
+ * with websockets held by the `BoardHub` Durable Object. Requests need the
+ * bearer token `VIBE_RELAY_TOKEN`; without one, the board answers 503 unless
+ * `VIBE_RELAY_PUBLIC` is `"true"`.
  */
 export default {
   async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
+    // A Worker is on the public internet: open only when the deployer says so.
+    if (boardTokenOf(env) === undefined && env.VIBE_RELAY_PUBLIC?.trim() !== 'true') {
+      return Response.json({ detail: UNPROTECTED }, { status: 503 })
+    }
     let app: App
     try {
       app = await appFor(env)

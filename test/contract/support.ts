@@ -56,22 +56,18 @@ export async function startNodeTarget(): Promise<Target> {
  * (reached over HTTP with a bearer token, as Turso is).
  */
 export async function startWorkerTarget(
-  options: { pollIntervalMs?: number } = {}
+  options: { pollIntervalMs?: number; boardToken?: string | undefined; isPublic?: boolean } = {}
 ): Promise<Target> {
+  const boardToken = 'boardToken' in options ? options.boardToken : BOARD_TOKEN
   const temp = await createTempDir()
   const dbPath = join(temp.dir, 'board.db')
   const dbToken = 'database-token-for-tests'
   const libsql = await startLibsqlHttpServer({ path: dbPath, authToken: dbToken })
   try {
-    const worker = await startWorker({
-      dbUrl: libsql.url,
-      dbToken,
-      boardToken: BOARD_TOKEN,
-      ...options,
-    })
+    const worker = await startWorker({ dbUrl: libsql.url, dbToken, ...options, boardToken })
     return {
       url: worker.url,
-      token: BOARD_TOKEN,
+      token: boardToken ?? '',
       dbPath,
       close: async () => {
         await worker.dispose()

@@ -21,8 +21,10 @@ export interface RunningWorker {
 export async function startWorker(options: {
   dbUrl: string
   dbToken: string
-  /** The board's bearer token (`VIBE_RELAY_TOKEN`); without it the board is open. */
+  /** The board's bearer token (`VIBE_RELAY_TOKEN`); without it the board is served as public. */
   boardToken?: string
+  /** `VIBE_RELAY_PUBLIC`; default: `"true"` exactly when there is no board token. */
+  isPublic?: boolean
   pollIntervalMs?: number
 }): Promise<RunningWorker> {
   const worker = await unstable_startWorker({
@@ -32,6 +34,10 @@ export async function startWorker(options: {
       VIBE_RELAY_DB: { type: 'plain_text', value: options.dbUrl },
       VIBE_RELAY_DB_TOKEN: { type: 'secret_text', value: options.dbToken },
       VIBE_RELAY_TOKEN: { type: 'secret_text', value: options.boardToken ?? '' },
+      VIBE_RELAY_PUBLIC: {
+        type: 'plain_text',
+        value: String(options.isPublic ?? options.boardToken === undefined),
+      },
       VIBE_RELAY_POLL_INTERVAL_MS: {
         type: 'plain_text',
         value: String(options.pollIntervalMs ?? 500),
