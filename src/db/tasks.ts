@@ -305,7 +305,10 @@ export async function updateTask(
   changes: UpdateTask,
   options: UpdateTaskOptions = {}
 ): Promise<Task> {
-  const { task } = await changeTask(db, taskId, changes, () => [], options.check)
+  // Every move to done, not only `completeTask`, may finish the last open
+  // sibling, and the orchestrator must hear of it either way.
+  const after = changes.status === 'done' ? finishingStatements : () => []
+  const { task } = await changeTask(db, taskId, changes, after, options.check)
   return task
 }
 
@@ -374,20 +377,12 @@ const OPEN_SIBLINGS = `SELECT 1 FROM tasks s WHERE s.project_id = t.project_id
  * @throws {RelayError} as `updateTask`.
  */
 export async function completeTask(db: Client, taskId: string): Promise<Completion> {
-  const { task, afterResults } = await changeTask(db, taskId, { status: 'done' }, (found) => [
-    recordEvent(
-      'orchestrator_trigger',
-      { sql: "json_object('parent_task_id', t.parent_task_id, 'project_id', t.project_id)" },
-      {
-        sql: `FROM tasks t WHERE t.id = ? AND changes() = 1 AND NOT EXISTS (${OPEN_SIBLINGS})`,
-        args: [found.id],
-      }
-    ),
-    {
-      sql: `SELECT NOT EXISTS (${OPEN_SIBLINGS}) AS complete FROM tasks t WHERE t.id = ?`,
-      args: [found.id],
-    },
-  ])
+  const { task, afterResults } = await changeTask(
+    db,
+    taskId,
+    { status: 'done' },
+    finishingStatements
+  )
 
   const [trigger, siblings] = afterResults
   return {
@@ -395,4 +390,24 @@ export async function completeTask(db: Client, taskId: string): Promise<Completi
     siblings_complete: Number(siblings?.rows[0]?.complete ?? 0) === 1,
     orchestrator_triggered: trigger?.rowsAffected === 1,
   }
+}
+
+// Run right after a task's move to done: records the orchestrator trigger if
+// that move (`changes() = 1`) left no open sibling, then reports whether
+// every sibling is finished.
+function finishingStatements(task: Task): InStatement[] {
+  return [
+    recordEvent(
+      'orchestrator_trigger',
+      { sql: "json_object('parent_task_id', t.parent_task_id, 'project_id', t.project_id)" },
+      {
+        sql: `FROM tasks t WHERE t.id = ? AND changes() = 1 AND NOT EXISTS (${OPEN_SIBLINGS})`,
+        args: [task.id],
+      }
+    ),
+    {
+      sql: `SELECT NOT EXISTS (${OPEN_SIBLINGS}) AS complete FROM tasks t WHERE t.id = ?`,
+      args: [task.id],
+    },
+  ]
 }

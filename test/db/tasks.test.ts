@@ -185,6 +185,21 @@ describe('completeTask', () => {
     expect(events[1]?.payload).toEqual({ parent_task_id: root.id, project_id: projectId })
   })
 
+  it('records orchestrator_trigger too when the last sibling is moved to done by a plain update', async () => {
+    const first = await newTask('first', root.id)
+    const second = await newTask('second', root.id)
+    await toReview(first)
+    await toReview(second)
+    await updateTask(temp.db, first.id, { status: 'done' })
+    const before = await lastEventSeq(temp.db)
+
+    await updateTask(temp.db, second.id, { status: 'done' })
+
+    const events = await eventsSince(before)
+    expect(events.map((event) => event.type)).toEqual(['task_updated', 'orchestrator_trigger'])
+    expect(events[1]?.payload).toEqual({ parent_task_id: root.id, project_id: projectId })
+  })
+
   it('refuses a task that is not in review, recording nothing', async () => {
     const task = await newTask('early', root.id)
     const before = await lastEventSeq(temp.db)
