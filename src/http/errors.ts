@@ -41,7 +41,22 @@ export function createErrorHandler(log: Log) {
       const detail = error.message || error.getResponse().statusText || 'Bad request'
       return c.json({ detail }, error.status)
     }
+    if (isDatabaseBusy(error)) {
+      log('warn', `${c.req.method} ${c.req.path}: database busy past the busy timeout`)
+      return c.json({ detail: 'The database is busy with another writer; retry shortly' }, 503, {
+        'Retry-After': '1',
+      })
+    }
     log('error', `${c.req.method} ${c.req.path} failed: ${error.stack ?? error.message}`)
     return c.json({ detail: 'Internal server error' }, 500)
   }
+}
+
+// Another process held the write lock for longer than the busy timeout. The
+// request changed nothing (its transaction never began), so a retry is safe.
+// Matched by code rather than class: importing @libsql/client here would tie
+// this module to one runtime's build of it.
+function isDatabaseBusy(error: Error): boolean {
+  const code = (error as { code?: unknown }).code
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code)
 }

@@ -186,4 +186,34 @@ describe('openDatabase', () => {
       db.close()
     }
   })
+
+  it('answers 503 with Retry-After, and writes nothing, when the lock outlasts the busy timeout', async () => {
+    const path = join(dir.dir, 'board.db')
+    const db = await openDatabase(resolveDatabase({ flag: path, env: {}, cwd: dir.dir }))
+    const holder = spawn(process.execPath, [LOCK_HOLDER, path, '6500'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    try {
+      const app = createApp({ db })
+      const { task } = await createProjectVia(app)
+      await once(holder.stdout, 'data')
+
+      const response = await send(app, 'PATCH', `/tasks/${task.id}`, { status: 'in_progress' })
+
+      expect(response.status).toBe(503)
+      expect(response.headers.get('Retry-After')).toBe('1')
+      expect(response.body).toEqual({
+        detail: 'The database is busy with another writer; retry shortly',
+      })
+      await once(holder, 'exit')
+      const row = await db.execute({
+        sql: 'SELECT status FROM tasks WHERE id = ?',
+        args: [task.id],
+      })
+      expect(row.rows[0]?.status).toBe('backlog')
+    } finally {
+      holder.kill()
+      db.close()
+    }
+  }, 20_000)
 })
