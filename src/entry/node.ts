@@ -161,27 +161,30 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 // Another process's commit appends to the WAL file; watching the folder (the
 // file comes and goes) turns that into an immediate poll. The change is seen
 // when the frames are written, a moment before the commit is visible to
-// readers, so one more poll follows shortly after the last change. The
-// interval poll stays as the fallback where change notifications are missing.
-const WAL_SETTLE_MS = 5
+// readers (the writer updates the shared index last, and on a busy machine
+// it may not run again at once), so a few more polls follow the last change
+// at growing delays. The interval poll stays as the fallback where change
+// notifications are missing.
+const WAL_SETTLE_MS = [5, 20, 60, 150]
 
 function watchWal(dbPath: string, relay: EventRelay, log: Log): FSWatcher | undefined {
   const walName = `${basename(dbPath)}-wal`
-  let settle: NodeJS.Timeout | undefined
+  let settling: NodeJS.Timeout[] = []
+  const poll = () => void relay.poll({ markConsumed: false })
   try {
     const watcher = watch(dirname(dbPath), (_event, filename) => {
       if (filename !== walName) {
         return
       }
-      void relay.poll({ markConsumed: false })
-      clearTimeout(settle)
-      settle = setTimeout(() => void relay.poll({ markConsumed: false }), WAL_SETTLE_MS)
+      poll()
+      settling.forEach(clearTimeout)
+      settling = WAL_SETTLE_MS.map((delay) => setTimeout(poll, delay))
     })
     watcher.on('error', (error) => {
       log('warn', `watching ${walName} failed, polling only: ${error.message}`)
     })
     watcher.on('close', () => {
-      clearTimeout(settle)
+      settling.forEach(clearTimeout)
     })
     return watcher
   } catch (error) {
