@@ -1,27 +1,28 @@
 import WebSocket from 'ws'
 
-import type { Log } from '../../src/domain/log.js'
 import { openDatabase, resolveDatabase } from '../../src/entry/database.js'
-import { type RunningServer, startServer } from '../../src/entry/node.js'
+import { type RunningServer, type ServerOptions, startServer } from '../../src/entry/node.js'
 import type { ReceivedEvent } from './fake-socket.js'
 
 /**
  * Starts the real Node server on a loopback port (0: a free one) over the
- * database file at `dbPath`, polling every 500 ms as `vibe-relay serve` does
- * by default.
+ * database file at `dbPath`, polling every 500 ms and watching the WAL file
+ * as `vibe-relay serve` does by default; `options` overrides any of that.
  */
-export async function startTestServer(dbPath: string, log: Log = () => undefined) {
+export async function startTestServer(dbPath: string, options: Partial<ServerOptions> = {}) {
   const location = resolveDatabase({ flag: dbPath, env: {}, cwd: process.cwd() })
   const db = await openDatabase(location)
   try {
     return await startServer({
       db,
       dbDisplay: location.display,
+      localPath: location.display,
       host: '127.0.0.1',
       port: 0,
       pollIntervalMs: 500,
-      log,
+      log: () => undefined,
       version: 'test',
+      ...options,
     })
   } catch (error) {
     db.close()
@@ -29,17 +30,17 @@ export async function startTestServer(dbPath: string, log: Log = () => undefined
   }
 }
 
-/** The websocket URL of a running server. */
-export function wsUrl(server: RunningServer): string {
-  return `${server.url.replace(/^http/, 'ws')}/ws`
+/** The websocket URL of a running server, with an optional query such as `?since=4`. */
+export function wsUrl(server: { url: string }, query = ''): string {
+  return `${server.url.replace(/^http/, 'ws')}/ws${query}`
 }
 
 /** A real websocket client that keeps every event it receives. */
 export interface WsClient {
   ws: WebSocket
   events: ReceivedEvent[]
-  /** Resolves with the first event (already received or coming) that matches. */
-  waitFor(predicate: (event: ReceivedEvent) => boolean, timeoutMs: number): Promise<ReceivedEvent>
+  /** Resolves with the first event (already received or coming) that matches; default 1 s. */
+  waitFor(predicate: (event: ReceivedEvent) => boolean, timeoutMs?: number): Promise<ReceivedEvent>
   /** Resolves with the close code once the server closes the connection. */
   closed: Promise<number>
   close(): void
@@ -72,7 +73,7 @@ export async function connectClient(url: string): Promise<WsClient> {
     close: () => {
       ws.terminate()
     },
-    waitFor: (predicate, timeoutMs) =>
+    waitFor: (predicate, timeoutMs = 1000) =>
       new Promise((resolve, reject) => {
         const check = () => {
           const found = events.find(predicate)

@@ -1,52 +1,64 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { join } from 'node:path'
 
 import { createClient } from '@libsql/client'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import type { RunningServer } from '../../src/entry/node.js'
+import { createTempDir } from '../helpers/database.js'
+import type { ReceivedEvent } from '../helpers/fake-socket.js'
 import {
-  type BoardEvent,
-  type Recorder,
-  type TempDir,
-  connect,
-  eventually,
-  makeTempDir,
-  post,
-  sleep,
+  type WsClient,
+  connectClient,
   startTestServer,
+  waitUntil,
   wsUrl,
-} from './support.js'
+} from '../helpers/server.js'
 
-let dir: TempDir
+let dir: { dir: string; cleanup(): Promise<void> }
+let dbPath: string
 const cleanups: (() => Promise<void> | void)[] = []
 
-beforeEach(() => {
-  dir = makeTempDir()
+beforeEach(async () => {
+  dir = await createTempDir()
+  dbPath = join(dir.dir, 'board.db')
 })
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) {
     await cleanup()
   }
-  dir.remove()
+  await dir.cleanup()
 })
 
 async function serve(options: Parameters<typeof startTestServer>[1] = {}): Promise<RunningServer> {
-  const server = await startTestServer(dir.dbPath, options)
+  const server = await startTestServer(dbPath, options)
   cleanups.push(() => server.close())
   return server
 }
 
-async function client(url: string): Promise<Recorder> {
-  const recorder = await connect(url)
+async function client(url: string): Promise<WsClient> {
+  const recorder = await connectClient(url)
   cleanups.push(() => {
     recorder.close()
   })
   return recorder
 }
 
-const seqs = (events: BoardEvent[]) => events.map((event) => event.seq)
+async function post(base: string, path: string, body: unknown): Promise<any> {
+  const response = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+  expect(response.status).toBe(201)
+  return response.json()
+}
+
+const eventually = (check: () => boolean, timeoutMs = 3000) => waitUntil(check, timeoutMs)
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const seqs = (events: ReceivedEvent[]) => events.map((event) => event.seq)
 
 describe('GET /ws live delivery', () => {
   it('resumes a client from ?since= with every later event once, in order, while writes go on', async () => {
@@ -54,7 +66,7 @@ describe('GET /ws live delivery', () => {
     const live = await client(wsUrl(server))
     const { task } = await post(server.url, '/projects', { title: 'Resume' })
 
-    let resumed: Recorder | undefined
+    let resumed: WsClient | undefined
     for (let i = 0; i < 60; i++) {
       await post(server.url, `/tasks/${task.id}/comments`, {
         content: `c${i}`,
@@ -150,8 +162,7 @@ describe('GET /ws live delivery', () => {
     await eventually(() => server.hub.size === 1, 5000)
 
     slowSocket.resume()
-    const { code } = await slow.closed
-    expect(code).toBe(1013)
+    expect(await slow.closed).toBe(1013)
     expect(slow.events.length).toBeLessThan(150)
   }, 60_000)
 
@@ -171,7 +182,7 @@ describe('GET /ws live delivery', () => {
     const watcher = await client(wsUrl(server))
 
     // With a one-minute poll interval, only the WAL watch can deliver this in time.
-    const other = createClient({ url: `file:${dir.dbPath}`, timeout: 5000 })
+    const other = createClient({ url: `file:${dbPath}`, timeout: 5000 })
     cleanups.push(() => {
       other.close()
     })
@@ -205,14 +216,18 @@ describe('GET /events', () => {
 
     const page = await fetch(`${server.url}/events?since=1&limit=2`)
     expect(page.status).toBe(200)
-    const body = (await page.json()) as { events: BoardEvent[]; next_since: number; latest: number }
+    const body = (await page.json()) as {
+      events: ReceivedEvent[]
+      next_since: number
+      latest: number
+    }
     expect(seqs(body.events)).toEqual([2, 3])
     expect(body).toMatchObject({ next_since: 3, latest: 4 })
 
     const filtered = await fetch(
       `${server.url}/events?limit=10&project_id=${String(first.project.id)}`
     )
-    const filteredBody = (await filtered.json()) as { events: BoardEvent[] }
+    const filteredBody = (await filtered.json()) as { events: ReceivedEvent[] }
     expect(filteredBody.events.map((event) => event.type)).toEqual([
       'project_created',
       'task_created',
@@ -252,7 +267,7 @@ describe('GET /events', () => {
 
 describe('two server processes on one database', () => {
   it('each deliver every event to their own clients exactly once, in commit order', async () => {
-    const servers = await Promise.all([spawnServer(dir.dbPath), spawnServer(dir.dbPath)])
+    const servers = await Promise.all([spawnServer(dbPath), spawnServer(dbPath)])
     const clients = await Promise.all(servers.map((server) => client(wsUrl(server))))
 
     const { task } = await post(servers[0].url, '/projects', { title: 'Shared' })
@@ -267,7 +282,7 @@ describe('two server processes on one database', () => {
       })
     )
 
-    const log = createClient({ url: `file:${dir.dbPath}` })
+    const log = createClient({ url: `file:${dbPath}` })
     cleanups.push(() => {
       log.close()
     })

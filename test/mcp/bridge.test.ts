@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import { createTempDir } from '../helpers/database.js'
-import { type Recorder, connect } from '../live/support.js'
+import { type WsClient, connectClient } from '../helpers/server.js'
 import {
   type McpSession,
   type ServeProcess,
@@ -48,8 +48,8 @@ async function overHttp(server: ServeProcess): Promise<McpSession> {
   return session
 }
 
-async function listen(server: ServeProcess): Promise<Recorder> {
-  const recorder = await connect(`${server.url.replace('http', 'ws')}/ws`)
+async function listen(server: ServeProcess): Promise<WsClient> {
+  const recorder = await connectClient(`${server.url.replace('http', 'ws')}/ws`)
   cleanups.push(() => {
     recorder.close()
   })
@@ -61,7 +61,7 @@ async function listen(server: ServeProcess): Promise<Recorder> {
  * in_progress, a comment, one refused move. Returns every result in order,
  * and checks that the websocket client got each write within a second.
  */
-async function workTheBoard(session: McpSession, ws: Recorder) {
+async function workTheBoard(session: McpSession, ws: WsClient) {
   const created = await session.call('create_project', {
     title: 'Bridge',
     description: 'Both ways',
