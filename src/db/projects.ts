@@ -21,7 +21,8 @@ import {
   rowsToObjects,
   selectList,
 } from './rows.js'
-import { cancelTaskStatements, insertTaskStatements } from './tasks.js'
+import { insertTaskStatements } from './tasks.js'
+import { cancelTaskStatements } from './task-changes.js'
 
 const PROJECT_SELECT = `SELECT ${selectList(PROJECT_COLUMNS, 'p')} FROM projects p`
 const PROJECT_JSON = jsonObjectOf(PROJECT_COLUMNS, 'p')

@@ -3,7 +3,8 @@ import * as v from 'valibot'
 
 import { listAgentRuns } from '../db/agent-runs.js'
 import { addComment } from '../db/comments.js'
-import { getTaskDetail, updateTask } from '../db/tasks.js'
+import { getTaskDetail } from '../db/tasks.js'
+import { updateTask } from '../db/task-changes.js'
 import {
   AgentRunSchema,
   CommentSchema,

@@ -5,15 +5,14 @@ import type * as v from 'valibot'
 import { addComment } from '../db/comments.js'
 import { createProject, getProjectDetail } from '../db/projects.js'
 import {
-  completeTask,
   createSubtasks,
   createTask,
   findTask,
   getTaskDetail,
   listActiveTasks,
   listTasksWithCommentCounts,
-  updateTask,
 } from '../db/tasks.js'
+import { completeTask, updateTask } from '../db/task-changes.js'
 import { RelayError } from '../domain/errors.js'
 import { parseInput } from '../domain/validate.js'
 import type { Phase } from '../domain/vocabulary.js'

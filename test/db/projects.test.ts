@@ -6,7 +6,8 @@ import {
   getProjectDetail,
   listProjects,
 } from '../../src/db/projects.js'
-import { createTask, getTask, updateTask } from '../../src/db/tasks.js'
+import { createTask, getTask } from '../../src/db/tasks.js'
+import { updateTask } from '../../src/db/task-changes.js'
 import { RelayError } from '../../src/domain/errors.js'
 import {
   type TempDatabase,

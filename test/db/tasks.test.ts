@@ -1,13 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import { createProject } from '../../src/db/projects.js'
-import {
-  completeTask,
-  createSubtasks,
-  createTask,
-  getTask,
-  updateTask,
-} from '../../src/db/tasks.js'
+import { createSubtasks, createTask, getTask } from '../../src/db/tasks.js'
+import { completeTask, updateTask } from '../../src/db/task-changes.js'
 import type { Task } from '../../src/domain/schemas.js'
 import {
   type TempDatabase,

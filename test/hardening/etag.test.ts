@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
-import { updateTask } from '../../src/db/tasks.js'
+import { updateTask } from '../../src/db/task-changes.js'
 import { RelayError } from '../../src/domain/errors.js'
 import type { Task } from '../../src/domain/schemas.js'
 import { createApp } from '../../src/http/app.js'

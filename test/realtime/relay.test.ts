@@ -2,7 +2,7 @@ import type { Client } from '@libsql/client'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
 import { createProject } from '../../src/db/projects.js'
-import { updateTask } from '../../src/db/tasks.js'
+import { updateTask } from '../../src/db/task-changes.js'
 import type { LogLevel } from '../../src/domain/log.js'
 import { Hub } from '../../src/realtime/hub.js'
 import { EventRelay } from '../../src/realtime/relay.js'
