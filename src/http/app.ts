@@ -92,8 +92,13 @@ export function createApp(options: AppOptions) {
         parseLiveQuery(c)
         await next()
       },
-      options.websocket ??
-        ((c) => c.json({ detail: 'Websockets are not available in this runtime' }, 426))
+      options.websocket ?? ((_c, next) => next()),
+      // Reached when the request was no websocket upgrade (or the runtime has
+      // no websockets).
+      (c) =>
+        c.json({ detail: 'Upgrade Required: connect to /ws with a websocket client' }, 426, {
+          Upgrade: 'websocket',
+        })
     )
 
   if (options.mcp) {

@@ -66,22 +66,29 @@ export function eventRoutes({ db, live }: AppDeps) {
           'This runtime has no live event stream; use /ws, or page the log with ?since=&limit='
         )
       }
+      // A HEAD request gets the stream's headers only: it must not subscribe,
+      // since nothing would ever read or end the stream.
+      if (c.req.method === 'HEAD') {
+        return c.body(null, 200, { 'Content-Type': 'text/event-stream' })
+      }
       return streamSSE(c, async (stream) => {
-        let unsent = 0
+        // Bytes handed to the stream and not yet taken by the connection: a
+        // client that stops reading makes this grow, and the hub drops it past
+        // its limit, as it drops a slow websocket.
+        let unsentBytes = 0
         const socket: Socket = {
           send: (data, event) => {
-            unsent++
+            unsentBytes += data.length
             stream
               .writeSSE({ id: String(event.seq), event: event.type, data })
-              .finally(() => unsent--)
+              .finally(() => (unsentBytes -= data.length))
               .catch(() => undefined)
           },
           close: () => {
             void stream.close()
           },
           get bufferedAmount() {
-            // A rough size: the hub compares it with its byte limit.
-            return unsent * 1024
+            return unsentBytes
           },
         }
         stream.onAbort(() => {

@@ -5,13 +5,22 @@ import { RelayError } from '../domain/errors.js'
 import { MAX_BODY_BYTES } from '../domain/limits.js'
 import type { Log } from '../domain/log.js'
 
+// A path is client text: escape control characters so that it cannot start
+// a forged log line or send terminal escapes.
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f]/g, (char) => {
+    return `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`
+  })
+}
+
 /** One access-log line per request: method, path (no query), status, duration. */
 export function accessLog(log: Log): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now()
     await next()
     const elapsed = (performance.now() - started).toFixed(1)
-    log('info', `${c.req.method} ${c.req.path} ${String(c.res.status)} ${elapsed}ms`)
+    log('info', `${c.req.method} ${printable(c.req.path)} ${String(c.res.status)} ${elapsed}ms`)
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Client } from '@libsql/client'
 
 import {
+  findLatestPosition,
   findOldestPosition,
   findStartPosition,
   markEventsConsumed,
@@ -164,8 +165,14 @@ export class EventRelay implements LiveEvents {
 
   async #attachPending(): Promise<void> {
     for (const { socket, subscription, since } of this.#pending.splice(0)) {
-      const oldest = await findOldestPosition(this.#db)
-      if (oldest !== null && since < oldest - 1) {
+      // A position before what is kept has lost events; one past the end of
+      // the log comes from another database (or one that was recreated).
+      // Either way the client must reload the board.
+      const [oldest, latest] = await Promise.all([
+        findOldestPosition(this.#db),
+        findLatestPosition(this.#db),
+      ])
+      if ((oldest !== null && since < oldest - 1) || since > latest) {
         this.#hub.add(socket, subscription, this.#position)
         this.#hub.notice(socket, resyncNotice(since, this.#position))
         continue
@@ -205,8 +212,9 @@ function resyncNotice(since: number, position: number): BoardEvent {
     project_id: null,
     payload: {
       detail:
-        `Events after seq ${String(since)} are no longer kept. Reload the board ` +
-        `(GET /projects/{id}/tasks), then resume with since=${String(position)}.`,
+        `Events after seq ${String(since)} are not in this board's log (pruned, or ` +
+        `from another database). Reload the board (GET /projects/{id}/tasks), then ` +
+        `resume with since=${String(position)}.`,
       since,
       resume_from: position,
     },

@@ -137,11 +137,22 @@ describe('GET /ws without a websocket runtime', () => {
     const app = createApp({ db: temp.db })
     const response = await send(app, 'GET', '/ws')
     expect(response.status).toBe(426)
-    expect(response.body.detail).toBe('Websockets are not available in this runtime')
+    expect(response.headers.get('Upgrade')).toBe('websocket')
+    expect(response.body.detail).toBe('Upgrade Required: connect to /ws with a websocket client')
   })
 })
 
 describe('logging', () => {
+  it('escapes control characters of a path, so that a client cannot forge a log line', async () => {
+    const log = vi.fn<(level: LogLevel, message: string) => void>()
+    const app = createApp({ db: temp.db, log })
+    await app.request('/projects/x%0Avibe-relay%20FAKE%20line%1B[31m')
+    const line = log.mock.calls.map(([, message]) => message).find((m) => m.startsWith('GET'))
+    expect(line).toMatch(/^GET \/projects\/x\\x0avibe-relay FAKE line\\x1b\[31m 404 /)
+    expect(line).not.toContain('\n')
+    expect(line).not.toContain(String.fromCharCode(27))
+  })
+
   it('logs one access line per request with method, path without query, status, duration', async () => {
     const log = vi.fn<(level: LogLevel, message: string) => void>()
     const app = createApp({ db: temp.db, log })

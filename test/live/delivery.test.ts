@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { connect } from 'node:net'
 import { join } from 'node:path'
 
 import { createClient } from '@libsql/client'
@@ -129,12 +130,31 @@ describe('GET /ws live delivery', () => {
     const notice = await resumed.waitFor((event) => event.type === 'resync_required')
     expect(notice.payload).toMatchObject({ since: 1, resume_from: 6 })
     expect((notice.payload as { detail: string }).detail).toMatch(
-      /no longer kept.*Reload the board/
+      /not in this board's log.*Reload the board/
     )
 
     await post(server.url, '/projects', { title: 'after' })
     const next = await resumed.waitFor((event) => event.type === 'project_created')
     expect(next.seq).toBe(7)
+  })
+
+  it('tells a client resuming from past the end of the log (another database) to reload', async () => {
+    const server = await serve()
+    await post(server.url, '/projects', { title: 'Only' })
+    const resumed = await client(wsUrl(server, '?since=999999'))
+    const notice = await resumed.waitFor((event) => event.type === 'resync_required')
+    expect(notice.payload).toMatchObject({ since: 999999, resume_from: 2 })
+
+    await post(server.url, '/projects', { title: 'Next' })
+    const next = await resumed.waitFor((event) => event.type === 'project_created')
+    expect(next.seq).toBe(3)
+  })
+
+  it('answers 426 to a GET /ws that is not a websocket upgrade', async () => {
+    const server = await serve()
+    const response = await fetch(`${server.url}/ws`)
+    expect(response.status).toBe(426)
+    expect(((await response.json()) as { detail: string }).detail).toMatch(/websocket client/)
   })
 
   it('refuses a malformed ?since= before upgrading, with a 422 naming it', async () => {
@@ -254,6 +274,37 @@ describe('GET /events', () => {
     expect([...text.matchAll(/^id: (\d+)$/gm)].map((match) => Number(match[1]))).toEqual([2, 3, 4])
     expect(text).toContain('event: project_created')
   })
+
+  it('answers HEAD with the stream headers only, subscribing nobody', async () => {
+    const server = await serve()
+    for (let i = 0; i < 5; i++) {
+      const response = await fetch(`${server.url}/events`, { method: 'HEAD' })
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/)
+    }
+    expect(server.hub.size).toBe(0)
+  })
+
+  it('drops a stream client that stops reading, as it drops a slow websocket', async () => {
+    const server = await serve({ maxBufferedBytes: 64 * 1024 })
+    const { task } = await post(server.url, '/projects', { title: 'Slow stream' })
+    const { port } = new URL(server.url)
+    const socket = connect(Number(port), '127.0.0.1', () => {
+      socket.write('GET /events HTTP/1.1\r\nHost: board\r\n\r\n')
+    })
+    cleanups.push(() => {
+      socket.destroy()
+    })
+    await once(socket, 'data')
+    socket.pause()
+    await eventually(() => server.hub.size === 1)
+
+    const content = 'x'.repeat(90_000)
+    for (let i = 0; i < 150 && server.hub.size > 0; i++) {
+      await post(server.url, `/tasks/${task.id}/comments`, { content, author_role: 'coder' })
+    }
+    await eventually(() => server.hub.size === 0, 5000)
+  }, 60_000)
 
   it('refuses a limit outside 1..1000 with a 422 naming it', async () => {
     const server = await serve()
