@@ -18,10 +18,30 @@ const log: Log = (level, message) => {
 interface ServeFlags {
   port: string | number
   host: string
-  db?: string
+  db?: string | number
   pollInterval: string | number
   retentionHours: string | number
   reload?: boolean
+}
+
+// cac reads an empty value (`--port ""`) as 0 and an all-digit one as a
+// number, so emptiness is checked on the raw arguments.
+function refuseEmptyValues(flags: readonly string[]): void {
+  const argv = process.argv.slice(2)
+  argv.forEach((arg, index) => {
+    for (const flag of flags) {
+      const next = argv[index + 1]
+      const isEmpty =
+        arg === `--${flag}=` || (arg === `--${flag}` && (next === undefined || next.trim() === ''))
+      if (isEmpty || (arg.startsWith(`--${flag}=`) && arg.slice(flag.length + 3).trim() === '')) {
+        throw new RelayError('invalid_input', `--${flag} needs a value`)
+      }
+    }
+  })
+}
+
+function optionalText(value: string | number | undefined): string | undefined {
+  return value === undefined ? undefined : String(value)
 }
 
 function parseInteger(flag: string, value: string | number, min: number, max: number): number {
@@ -46,6 +66,7 @@ function isLoopback(host: string): boolean {
 }
 
 async function serveCommand(flags: ServeFlags): Promise<void> {
+  refuseEmptyValues(['port', 'host', 'db', 'poll-interval', 'retention-hours'])
   const port = parseInteger('port', flags.port, 0, 65535)
   const pollIntervalMs = parseInteger('poll-interval', flags.pollInterval, 10, 60_000)
   const retentionHours = parseInteger('retention-hours', flags.retentionHours, 1, 24 * 365)
@@ -59,7 +80,11 @@ async function serveCommand(flags: ServeFlags): Promise<void> {
   }
 
   const token = readToken(process.env)
-  const location = resolveDatabase({ flag: flags.db, env: process.env, cwd: process.cwd() })
+  const location = resolveDatabase({
+    flag: optionalText(flags.db),
+    env: process.env,
+    cwd: process.cwd(),
+  })
   const { startServer } = await import('./node.js')
   const db = await openDatabase(location)
   const server = await startServer({
@@ -133,17 +158,18 @@ cli
   .action(serveCommand)
 
 interface McpFlags {
-  db?: string
+  db?: string | number
   taskId?: string | number
 }
 
 async function mcpCommand(flags: McpFlags): Promise<void> {
-  // cac turns an all-digit value into a number.
-  const taskId = flags.taskId === undefined ? undefined : String(flags.taskId)
-  if (taskId?.trim() === '') {
-    throw new RelayError('invalid_input', '--task-id needs a task id')
-  }
-  const location = resolveDatabase({ flag: flags.db, env: process.env, cwd: process.cwd() })
+  refuseEmptyValues(['task-id', 'db'])
+  const taskId = optionalText(flags.taskId)
+  const location = resolveDatabase({
+    flag: optionalText(flags.db),
+    env: process.env,
+    cwd: process.cwd(),
+  })
   const { serveMcpOverStdio } = await import('./mcp-stdio.js')
   const db = await openDatabase(location)
   await serveMcpOverStdio({ db, dbDisplay: location.display, taskId, log, version: __VERSION__ })

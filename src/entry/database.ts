@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -48,7 +48,7 @@ export function resolveDatabase(options: {
     join(homedir(), '.vibe-relay', 'vibe-relay.db')
 
   if (REMOTE_URL.test(chosen)) {
-    const url = new URL(chosen)
+    const url = parseUrl(chosen)
     url.username = ''
     url.password = ''
     url.search = ''
@@ -60,11 +60,29 @@ export function resolveDatabase(options: {
     }
   }
 
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(chosen)?.[1]
+  if (scheme !== undefined && scheme.toLowerCase() !== 'file') {
+    throw new RelayError(
+      'invalid_input',
+      `The database URL scheme '${scheme}:' is not supported: give a file path, ` +
+        'or a libsql:, http(s): or ws(s): URL'
+    )
+  }
   const raw = chosen.startsWith('file:')
     ? decodeURIComponent(chosen.replace(/^file:(\/\/)?/, ''))
     : chosen.replace(/^~(?=$|\/)/, homedir())
   const path = resolve(options.cwd, raw)
   return { url: pathToFileURL(path).href, authToken: undefined, isLocal: true, display: path }
+}
+
+function parseUrl(text: string): URL {
+  try {
+    return new URL(text)
+  } catch (error) {
+    throw new RelayError('invalid_input', `The database URL '${text}' is not a valid URL`, {
+      cause: error,
+    })
+  }
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -76,13 +94,24 @@ function readConfiguredPath(cwd: string): string | undefined {
   if (!existsSync(file)) {
     return undefined
   }
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new RelayError('invalid_input', `${file} cannot be read: ${describe(error)}`, {
+      cause: error,
+    })
+  }
   let config: unknown
   try {
-    config = JSON.parse(readFileSync(file, 'utf8'))
+    config = JSON.parse(text)
   } catch (error) {
     throw new RelayError('invalid_input', `${file} is not valid JSON`, { cause: error })
   }
-  const dbPath = (config as { db_path?: unknown } | null)?.db_path
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new RelayError('invalid_input', `${file} must hold a JSON object, e.g. {"db_path": "…"}`)
+  }
+  const dbPath = (config as { db_path?: unknown }).db_path
   if (dbPath === undefined) {
     return undefined
   }
@@ -100,26 +129,49 @@ function readConfiguredPath(cwd: string): string | undefined {
  * created if missing; every connection waits up to 5 s for another
  * process's write lock instead of failing at once.
  *
- * @throws the client's `LibsqlError` when the database cannot be opened.
+ * @throws {RelayError} `invalid_input` naming the database when it cannot be
+ *   opened or migrated (a folder, no permission, an unreachable server).
  */
 export async function openDatabase(location: DatabaseLocation): Promise<Client> {
+  const cannotOpen = (reason: string, cause?: unknown) =>
+    new RelayError('invalid_input', `Cannot open the database ${location.display}: ${reason}`, {
+      cause,
+    })
   if (location.isLocal) {
-    mkdirSync(dirname(location.display), { recursive: true })
+    if (existsSync(location.display) && statSync(location.display).isDirectory()) {
+      throw cannotOpen('it is a folder, not a database file')
+    }
+    try {
+      mkdirSync(dirname(location.display), { recursive: true })
+    } catch (error) {
+      throw cannotOpen(describe(error), error)
+    }
   }
-  const client = createClient({
-    url: location.url,
-    authToken: location.authToken,
-    timeout: BUSY_TIMEOUT_MS,
-    // A local file is read and written synchronously, so more connections
-    // would not run anything in parallel; one connection also keeps the
-    // per-connection pragmas of migrateDatabase in force for every query.
-    ...(location.isLocal ? { concurrency: 1 } : {}),
-  })
+  let client: Client
+  try {
+    client = createClient({
+      url: location.url,
+      authToken: location.authToken,
+      timeout: BUSY_TIMEOUT_MS,
+      // A local file is read and written synchronously, so more connections
+      // would not run anything in parallel; one connection also keeps the
+      // per-connection pragmas of migrateDatabase in force for every query.
+      ...(location.isLocal ? { concurrency: 1 } : {}),
+    })
+  } catch (error) {
+    throw cannotOpen(describe(error), error)
+  }
   try {
     await migrateDatabase(client, { isLocal: location.isLocal })
   } catch (error) {
     client.close()
-    throw error
+    throw cannotOpen(describe(error), error)
   }
   return client
+}
+
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : ''
+  return cause && !message.includes(cause) ? `${message} (${cause})` : message
 }

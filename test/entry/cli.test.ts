@@ -84,6 +84,12 @@ describe('vibe-relay serve', () => {
     )
   })
 
+  it('refuses an empty --port instead of reading it as 0', async () => {
+    const run = cli(['serve', '--port', '', '--db', join(dir.dir, 'board.db')])
+    expect(await run.exited).toBe(2)
+    expect(run.stderr()).toBe('vibe-relay: --port needs a value\n')
+  })
+
   it('refuses a port that is taken with a message naming it', async () => {
     const blocker = createServer()
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))

@@ -134,6 +134,19 @@ describe('resolveDatabase', () => {
     )
   })
 
+  it('refuses a config file that holds no JSON object instead of ignoring it', async () => {
+    await writeConfig([])
+    expect(() => resolveDatabase({ env: {}, cwd: dir.dir })).toThrow(
+      `${join(dir.dir, CONFIG_FILE)} must hold a JSON object`
+    )
+  })
+
+  it('refuses a URL scheme it cannot open rather than taking it for a relative path', () => {
+    expect(() => resolveDatabase({ flag: 'ftp://host/board.db', env: {}, cwd: dir.dir })).toThrow(
+      "The database URL scheme 'ftp:' is not supported"
+    )
+  })
+
   it('refuses a db_path that is not a non-empty string', async () => {
     await writeConfig({ db_path: 42 })
     expect(() => resolveDatabase({ env: {}, cwd: dir.dir })).toThrow(
@@ -159,6 +172,13 @@ describe('openDatabase', () => {
     } finally {
       db.close()
     }
+  })
+
+  it('names a folder given as the database instead of failing with a driver code', async () => {
+    const location = resolveDatabase({ flag: dir.dir, env: {}, cwd: dir.dir })
+    await expect(openDatabase(location)).rejects.toThrow(
+      `Cannot open the database ${dir.dir}: it is a folder, not a database file`
+    )
   })
 
   it('waits for another process’s write lock instead of failing the request', async () => {
