@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { HTTPException } from 'hono/http-exception'
 
 import { RelayError } from '../domain/errors.js'
 import { MAX_BODY_BYTES } from '../domain/limits.js'
@@ -38,17 +39,45 @@ export const limitBody: MiddlewareHandler = bodyLimit({
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i
 
 /**
- * Refuses a body sent with another Content-Type than JSON (curl's `-d`
- * alone sends a form type), which would otherwise read as an empty object.
+ * Checks a JSON body before the schema sees it: the Content-Type must be JSON
+ * (curl's `-d` alone sends a form type, which would read as an empty
+ * object), in UTF-8, the bytes valid UTF-8 (a decoder would silently put
+ * U+FFFD in place of bad bytes), the text JSON, and the value an object.
  */
 export const requireJson: MiddlewareHandler = async (c, next) => {
-  const mediaType = (c.req.header('Content-Type') ?? '').split(';')[0]?.trim() ?? ''
+  const [type = '', ...parameters] = (c.req.header('Content-Type') ?? '').split(';')
+  const mediaType = type.trim()
   if (!JSON_TYPE.test(mediaType)) {
     throw new RelayError(
       'unsupported_media_type',
       `Content-Type must be application/json, got ${mediaType === '' ? 'none' : `'${mediaType}'`}` +
         " (with curl, add -H 'Content-Type: application/json')"
     )
+  }
+  const charset = parameters
+    .map((parameter) => parameter.trim().split('='))
+    .find(([name]) => name?.toLowerCase() === 'charset')?.[1]
+    ?.replace(/"/g, '')
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    throw new RelayError('unsupported_media_type', `The body must be UTF-8, got charset=${charset}`)
+  }
+
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(await c.req.arrayBuffer())
+  } catch {
+    throw new HTTPException(400, { message: 'The request body is not valid UTF-8' })
+  }
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    throw new HTTPException(400, { message: 'Malformed JSON in request body' })
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new RelayError('invalid_input', 'The request body must be a JSON object', {
+      details: { errors: [{ field: '', message: 'The request body must be a JSON object' }] },
+    })
   }
   await next()
 }

@@ -347,13 +347,13 @@ function expectDetailNamesProblem(status: number, parsed: any): void {
     expect(detail).toContain(field.split('.')[0])
   }
   const expected: Record<number, RegExp> = {
-    400: /JSON/,
+    400: /JSON|UTF-8/,
     404: /not found/i,
     405: /^Method \w+ not allowed here; use /,
     409: /cancelled|still being processed|kept changing/,
     413: /larger than/,
-    415: /^Content-Type must be application\/json/,
-    426: /Websockets/,
+    415: /^Content-Type must be application\/json|^The body must be UTF-8/,
+    426: /websocket/,
   }
   if (expected[status]) {
     expect(detail).toMatch(expected[status])

@@ -282,3 +282,34 @@ describe('POST /tasks/:id/comments fields', () => {
     })
   })
 })
+
+describe('bodies that are not UTF-8 JSON objects', () => {
+  it('refuses bytes that are not valid UTF-8 with a 400 instead of storing U+FFFD', async () => {
+    const before = await countRows(fx.db, 'projects')
+    const response = await fx.app.request('/projects', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: new Uint8Array([
+        0x7b, 0x22, 0x74, 0x69, 0x74, 0x6c, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d,
+      ]),
+    })
+    expect(response.status).toBe(400)
+    expect(await response.json()).toEqual({ detail: 'The request body is not valid UTF-8' })
+    expect(await countRows(fx.db, 'projects')).toBe(before)
+  })
+
+  it('refuses a charset other than UTF-8 with a 415', async () => {
+    const response = await send(fx.app, 'POST', '/projects', JSON.stringify({ title: 'x' }), {
+      'Content-Type': 'application/json; charset=latin1',
+    })
+    expect(response.status).toBe(415)
+    expect(response.body.detail).toBe('The body must be UTF-8, got charset=latin1')
+  })
+
+  it('refuses a JSON array as a PATCH body with the body message, not "Nothing to update"', async () => {
+    const { task } = await createProjectVia(fx.app)
+    const response = await send(fx.app, 'PATCH', `/tasks/${task.id}`, [{ status: 'in_progress' }])
+    expect(response.status).toBe(422)
+    expect(response.body.detail).toBe('The request body must be a JSON object')
+  })
+})
