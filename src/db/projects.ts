@@ -1,6 +1,7 @@
 import type { Client } from '@libsql/client'
 
 import { notFound } from '../domain/errors.js'
+import { ROOT_TASK_PREFIX } from '../domain/limits.js'
 import type {
   CreateProject,
   CreatedProject,
@@ -95,7 +96,7 @@ export async function createProject(db: Client, input: CreateProject): Promise<C
     id: newId(),
     project_id: project.id,
     parent_task_id: null,
-    title: `Plan: ${input.title}`,
+    title: `${ROOT_TASK_PREFIX}${input.title}`,
     description: input.description,
     phase: 'planner',
     status: 'backlog',

@@ -1,6 +1,11 @@
 import * as v from 'valibot'
 
-import { MAX_SUBTASKS, MAX_TEXT_LENGTH, MAX_TITLE_LENGTH } from './limits.js'
+import {
+  MAX_PROJECT_TITLE_LENGTH,
+  MAX_SUBTASKS,
+  MAX_TEXT_LENGTH,
+  MAX_TITLE_LENGTH,
+} from './limits.js'
 import { AUTHOR_ROLES, PHASES, PROJECT_STATUSES, TASK_STATUSES, formatList } from './vocabulary.js'
 
 // Input schemas: what a client may send. Their messages name the field, so
@@ -91,7 +96,7 @@ export const AuthorRoleSchema = oneOf('author_role', AUTHOR_ROLES)
 /** Body of `POST /projects` and the `create_project` tool. */
 export const CreateProjectSchema = objectOf(
   {
-    title: TitleSchema,
+    title: requiredText('title', MAX_PROJECT_TITLE_LENGTH),
     description: v.optional(DescriptionSchema, ''),
   },
   BODY_MESSAGE

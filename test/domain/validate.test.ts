@@ -78,7 +78,7 @@ describe('parseInput', () => {
     [{ title: ['a'] }, 'title must be a string, got a list'],
     [{ title: '' }, 'title must not be empty'],
     [{ title: ' \t\n' }, 'title must not be empty'],
-    [{ title: 'x'.repeat(501) }, 'title must be at most 500 characters'],
+    [{ title: 'x'.repeat(495) }, 'title must be at most 494 characters'],
     [{ title: '\ud800' }, 'title must be valid Unicode (no lone surrogates)'],
     [{ title: 'T', description: null }, 'description must be a string, got null'],
     [null, 'The request body must be a JSON object'],

@@ -150,7 +150,7 @@ describe('POST /projects fields', () => {
     [{ title: { text: 'x' } }, 'title must be a string, got object'],
     [{ title: '' }, 'title must not be empty'],
     [{ title: '   \t ' }, 'title must not be empty'],
-    [{ title: 'x'.repeat(501) }, 'title must be at most 500 characters'],
+    [{ title: 'x'.repeat(495) }, 'title must be at most 494 characters'],
     [{ title: 'T', description: null }, 'description must be a string, got null'],
     [{ title: 'T', description: 7 }, 'description must be a string, got number'],
   ])('refuses %j with 422 naming the field', async (body, detail) => {

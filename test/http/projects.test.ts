@@ -283,3 +283,21 @@ describe('GET /projects/:id/tasks', () => {
     expect(response.body.detail).toBe("Project 'nope' not found")
   })
 })
+
+describe('POST /projects title length', () => {
+  it("keeps the root task's 'Plan: ' title within the task title limit, so it can be sent back", async () => {
+    const fx = await createTestApp()
+    try {
+      const created = await send<any>(fx.app, 'POST', '/projects', { title: 'x'.repeat(494) })
+      expect(created.status).toBe(201)
+      expect(created.body.task.title).toHaveLength(500)
+
+      const patched = await send(fx.app, 'PATCH', `/tasks/${String(created.body.task.id)}`, {
+        title: created.body.task.title,
+      })
+      expect(patched.status).toBe(200)
+    } finally {
+      await fx.cleanup()
+    }
+  })
+})
