@@ -51,6 +51,8 @@ function buildApp(db: Client, env: WorkerEnv): App {
     version,
     token: boardTokenOf(env),
     websocket: forwardToHub,
+    // Timers run inside a request on Workers, which is all wait_for_events needs.
+    mcp: { sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
     onWrite: (c) => {
       c.executionCtx.waitUntil(notifyHub(c.env as WorkerEnv))
     },
