@@ -6,6 +6,7 @@ import { ErrorSchema } from '../domain/schemas.js'
 import { invalidInput } from '../domain/validate.js'
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
+  401: 'Token missing or wrong (only when the server runs with VIBE_RELAY_TOKEN)',
   400: 'Malformed JSON',
   404: 'No such project or task',
   409: 'The project is cancelled',
@@ -28,7 +29,8 @@ export function describe(
   tag: string,
   summary: string,
   success: { status: number; schema: GenericSchema; description: string },
-  errors: readonly number[]
+  errors: readonly number[],
+  requestHeaders: readonly (keyof typeof HEADER_DESCRIPTIONS)[] = []
 ): MiddlewareHandler {
   const responses: Record<
     string,
@@ -36,14 +38,29 @@ export function describe(
   > = {
     [success.status]: { description: success.description, content: jsonContent(success.schema) },
   }
-  for (const status of errors) {
+  for (const status of [401, ...errors]) {
     responses[String(status)] = {
       description: ERROR_DESCRIPTIONS[status] ?? 'Error',
       content: jsonContent(ErrorSchema),
     }
   }
-  return describeRoute({ tags: [tag], summary, responses })
+  const parameters = requestHeaders.map((name) => ({
+    in: 'header' as const,
+    name,
+    required: false,
+    description: HEADER_DESCRIPTIONS[name],
+    schema: { type: 'string' as const },
+  }))
+  return describeRoute({ tags: [tag], summary, responses, parameters })
 }
+
+const HEADER_DESCRIPTIONS = {
+  'Idempotency-Key':
+    'Makes a retry safe: a second request with the same key and body within 24 h gets the ' +
+    'first answer again instead of creating another object.',
+  'If-Match':
+    'The ETag of the task as last read: the update is refused with 412 if the task changed since.',
+} as const
 
 /**
  * Validates the JSON body with a valibot schema (also documented as the
@@ -69,6 +86,16 @@ export function openApiDocument(app: Hono, version: string): MiddlewareHandler {
           'Kanban board for teams of AI coding agents. Board events are pushed on the ' +
           'websocket `GET /ws` as `{ "type", "seq", "project_id", "payload" }`.',
       },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'Required only when the server runs with VIBE_RELAY_TOKEN',
+          },
+        },
+      },
+      security: [{ bearer: [] }, {}],
     },
   })
 }

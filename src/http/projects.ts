@@ -26,7 +26,8 @@ export function projectRoutes({ db }: AppDeps) {
         'projects',
         'Create a project and its root planning task',
         { status: 201, schema: CreatedProjectSchema, description: 'The project and its root task' },
-        [400, 413, 415, 422]
+        [400, 409, 413, 415, 422],
+        ['Idempotency-Key']
       ),
       requireJson,
       jsonBody(CreateProjectSchema),
@@ -68,7 +69,8 @@ export function projectRoutes({ db }: AppDeps) {
         'tasks',
         'Create a task in a project',
         { status: 201, schema: TaskSchema, description: 'The new task, in backlog' },
-        [400, 404, 409, 413, 415, 422]
+        [400, 404, 409, 413, 415, 422],
+        ['Idempotency-Key']
       ),
       requireJson,
       jsonBody(CreateTaskSchema),

@@ -40,7 +40,8 @@ export function taskRoutes({ db }: AppDeps) {
         'tasks',
         'Update status, title or description; status moves follow the state machine',
         { status: 200, schema: TaskSchema, description: 'The updated task' },
-        [400, 404, 409, 412, 413, 415, 422]
+        [400, 404, 409, 412, 413, 415, 422],
+        ['If-Match']
       ),
       requireJson,
       jsonBody(UpdateTaskSchema),
@@ -56,7 +57,8 @@ export function taskRoutes({ db }: AppDeps) {
         'tasks',
         'Add a comment to a task',
         { status: 201, schema: CommentSchema, description: 'The new comment' },
-        [400, 404, 413, 415, 422]
+        [400, 404, 409, 413, 415, 422],
+        ['Idempotency-Key']
       ),
       requireJson,
       jsonBody(CreateCommentSchema),
