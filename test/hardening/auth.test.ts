@@ -3,16 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../../src/entry/node.js'
 import { createApp } from '../../src/http/app.js'
 import { type TempDatabase, countRows, createTempDatabase } from '../helpers/database.js'
+import { type ServeProcess, spawnServe } from '../helpers/cli.js'
 import { type TestApp, send } from '../helpers/http.js'
-import {
-  type LogSpy,
-  type ServeProcess,
-  listen,
-  openSocket,
-  spawnServe,
-  spyLog,
-  startServerOn,
-} from './support.js'
+import { type LogSpy, listen, openSocket, spyLog, startServerOn } from './support.js'
 
 const TOKEN = 's3cret-Token_42.x~y'
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` })

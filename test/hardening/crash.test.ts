@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import { createApp } from '../../src/http/app.js'
 import { type TempDatabase, createTempDatabase } from '../helpers/database.js'
-import { type ServeProcess, eventLog, listen, sleep, spawnServe, waitFor } from './support.js'
+import { type ServeProcess, spawnServe } from '../helpers/cli.js'
+import { eventLog, listen, sleep, waitFor } from './support.js'
 
 // `vibe-relay serve` as a child process, killed with SIGKILL in the middle
 // of a write load, then started again on the same file.

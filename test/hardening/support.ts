@@ -1,9 +1,6 @@
-// Helpers for the hardening tests: real servers (in this process or as a
-// `vibe-relay serve` child process), websocket clients that record what they
+// Helpers for the hardening tests: real servers in this process (child
+// processes: test/helpers/cli.ts), websocket clients that record what they
 // get or why they were refused, and event-log reads.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 
 import type { Client } from '@libsql/client'
 import WebSocket from 'ws'
@@ -11,9 +8,6 @@ import WebSocket from 'ws'
 import type { Log } from '../../src/domain/log.js'
 import { openDatabase, resolveDatabase } from '../../src/entry/database.js'
 import { type RunningServer, type ServerOptions, startServer } from '../../src/entry/node.js'
-
-export const ROOT = join(import.meta.dirname, '..', '..')
-export const CLI = join(ROOT, 'dist', 'cli.js')
 
 /** Log lines a server wrote, for tests that read them. */
 export interface LogSpy {
@@ -139,67 +133,4 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000)
 export async function eventLog(db: Client): Promise<{ seq: number; type: string }[]> {
   const result = await db.execute('SELECT rowid AS seq, type FROM events ORDER BY rowid')
   return result.rows.map((row) => ({ seq: Number(row.seq), type: row.type as string }))
-}
-
-/** A `vibe-relay serve` child process and what it printed. */
-export interface ServeProcess {
-  child: ChildProcess
-  url: string
-  stderr: string[]
-  /** SIGTERMs it (if still running) and waits for its exit. */
-  stop(): Promise<void>
-}
-
-/**
- * Runs `node dist/cli.js serve --port 0 --db <dbPath> …` and waits for its
- * "serving on" line. Build first (`npx tsup`): the test reads `dist/`.
- */
-export async function spawnServe(
-  dbPath: string,
-  args: string[] = [],
-  env: Record<string, string> = {}
-): Promise<ServeProcess> {
-  if (!existsSync(CLI)) {
-    throw new Error(`${CLI} is missing: run npx tsup first`)
-  }
-  const child = spawn(
-    process.execPath,
-    [CLI, 'serve', '--port', '0', '--db', dbPath, '--poll-interval', '100', ...args],
-    { env: { ...process.env, VIBE_RELAY_TOKEN: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }
-  )
-  const stderr: string[] = []
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      resolve()
-    })
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffered = ''
-    child.stderr.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8')
-      const lines = buffered.split('\n')
-      buffered = lines.pop() ?? ''
-      for (const line of lines) {
-        stderr.push(line)
-        const match = /serving on (http:\/\/\S+)/.exec(line)
-        if (match) {
-          resolve(match[1]!)
-        }
-      }
-    })
-    child.once('exit', (code) => {
-      reject(new Error(`serve exited with ${String(code)}: ${stderr.join('\n')}`))
-    })
-  })
-  return {
-    child,
-    url,
-    stderr,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM')
-      }
-      await exited
-    },
-  }
 }

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 /** The built CLI; `npm test` builds it with tsup before running vitest. */
@@ -103,3 +104,66 @@ export async function stopCli(cli: CliProcess): Promise<void> {
 
 /** The server URL in a `serving on http://…` line. */
 export const SERVING = /serving on (http:\/\/[\d.]+:\d+)/
+
+/** A `vibe-relay serve` child process and what it printed. */
+export interface ServeProcess {
+  child: ChildProcess
+  url: string
+  stderr: string[]
+  /** SIGTERMs it (if still running) and waits for its exit. */
+  stop(): Promise<void>
+}
+
+/**
+ * Runs `node dist/cli.js serve --port 0 --db <dbPath> …` and waits for its
+ * "serving on" line. Build first (`npx tsup`): the test reads `dist/`.
+ */
+export async function spawnServe(
+  dbPath: string,
+  args: string[] = [],
+  env: Record<string, string> = {}
+): Promise<ServeProcess> {
+  if (!existsSync(CLI)) {
+    throw new Error(`${CLI} is missing: run npx tsup first`)
+  }
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--port', '0', '--db', dbPath, '--poll-interval', '100', ...args],
+    { env: { ...process.env, VIBE_RELAY_TOKEN: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] }
+  )
+  const stderr: string[] = []
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      resolve()
+    })
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffered = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8')
+      const lines = buffered.split('\n')
+      buffered = lines.pop() ?? ''
+      for (const line of lines) {
+        stderr.push(line)
+        const match = /serving on (http:\/\/\S+)/.exec(line)
+        if (match) {
+          resolve(match[1]!)
+        }
+      }
+    })
+    child.once('exit', (code) => {
+      reject(new Error(`serve exited with ${String(code)}: ${stderr.join('\n')}`))
+    })
+  })
+  return {
+    child,
+    url,
+    stderr,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM')
+      }
+      await exited
+    },
+  }
+}

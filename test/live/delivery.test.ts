@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { connect } from 'node:net'
 import { join } from 'node:path'
@@ -7,6 +6,7 @@ import { createClient } from '@libsql/client'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import type { RunningServer } from '../../src/entry/node.js'
+import { spawnServe } from '../helpers/cli.js'
 import { createTempDir } from '../helpers/database.js'
 import type { ReceivedEvent } from '../helpers/fake-socket.js'
 import {
@@ -327,7 +327,10 @@ describe('GET /events', () => {
 
 describe('two server processes on one database', () => {
   it('each deliver every event to their own clients exactly once, in commit order', async () => {
-    const servers = await Promise.all([spawnServer(dbPath), spawnServer(dbPath)])
+    const servers = await Promise.all([spawnServe(dbPath), spawnServe(dbPath)])
+    for (const server of servers) {
+      cleanups.push(() => server.stop())
+    }
     const clients = await Promise.all(servers.map((server) => client(wsUrl(server))))
 
     const { task } = await post(servers[0].url, '/projects', { title: 'Shared' })
@@ -357,30 +360,3 @@ describe('two server processes on one database', () => {
     }
   })
 })
-
-async function spawnServer(dbPath: string): Promise<{ url: string }> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['dist/cli.js', 'serve', '--port', '0', '--db', dbPath],
-    { stdio: ['ignore', 'ignore', 'pipe'] }
-  )
-  cleanups.push(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM')
-      await once(child, 'exit')
-    }
-  })
-  let stderr = ''
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-      const match = /serving on (http:\/\/\S+)/.exec(stderr)
-      if (match) {
-        resolve({ url: match[1]! })
-      }
-    })
-    child.once('exit', (code) => {
-      reject(new Error(`server exited with ${String(code)}: ${stderr}`))
-    })
-  })
-}

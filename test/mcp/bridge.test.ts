@@ -3,15 +3,9 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import { createTempDir } from '../helpers/database.js'
+import { type ServeProcess, spawnServe } from '../helpers/cli.js'
 import { type WsClient, connectClient } from '../helpers/server.js'
-import {
-  type McpSession,
-  type ServeProcess,
-  startHttpSession,
-  startServeProcess,
-  startStdioSession,
-  stripVolatile,
-} from './support.js'
+import { type McpSession, startHttpSession, startStdioSession, stripVolatile } from './support.js'
 
 let dir: string
 let dbPath: string
@@ -31,7 +25,7 @@ afterEach(async () => {
 })
 
 async function serve(): Promise<ServeProcess> {
-  const server = await startServeProcess(dbPath)
+  const server = await spawnServe(dbPath)
   cleanups.push(() => server.stop())
   return server
 }

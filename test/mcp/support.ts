@@ -1,8 +1,6 @@
 // Helpers for the MCP tests: the built CLI as child processes (`vibe-relay
 // mcp` behind the SDK's stdio client, `vibe-relay serve` on a free port), and
 // tool calls whose JSON text is parsed.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
@@ -81,45 +79,6 @@ export async function startHttpSession(url: string, fetchImpl?: typeof fetch): P
   const client = new Client({ name: 'vibe-relay-test', version: '0' })
   await client.connect(transport)
   return session(client, () => '')
-}
-
-/** `vibe-relay serve` as a child process. */
-export interface ServeProcess {
-  child: ChildProcess
-  url: string
-  stop(): Promise<void>
-}
-
-/** Spawns `node dist/cli.js serve --port 0 --db <dbPath>` and waits for its URL on stderr. */
-export async function startServeProcess(dbPath: string): Promise<ServeProcess> {
-  assertBuilt()
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--db', dbPath], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  let stderr = ''
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-      const match = /serving on (http:\/\/\S+)/.exec(stderr)
-      if (match?.[1]) {
-        resolve(match[1])
-      }
-    })
-    child.once('exit', (code) => {
-      reject(new Error(`serve exited with ${String(code)} before listening: ${stderr}`))
-    })
-  })
-  return {
-    child,
-    url,
-    stop: async () => {
-      if (child.exitCode === null) {
-        const exited = once(child, 'exit')
-        child.kill('SIGTERM')
-        await exited
-      }
-    },
-  }
 }
 
 /** Fields that differ between two otherwise identical runs: ids and timestamps. */
