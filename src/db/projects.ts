@@ -52,25 +52,23 @@ export async function findProject(db: Client, projectId: string): Promise<Projec
  * @throws {RelayError} `not_found` when no project has that id.
  */
 export async function getProjectDetail(db: Client, projectId: string): Promise<ProjectDetail> {
-  const [projectResult, countResult] = await db.batch(
-    [
-      { sql: `${PROJECT_SELECT} WHERE p.id = ?`, args: [projectId] },
-      {
-        sql: 'SELECT status, count(*) AS n FROM tasks WHERE project_id = ? GROUP BY status',
-        args: [projectId],
-      },
-    ],
-    'read'
-  )
-  const project = projectResult && firstRow<Project>(projectResult, PROJECT_COLUMNS)
-  if (!project || !countResult) {
+  // One statement, so one snapshot: a row per status that has tasks, or one
+  // row with a NULL status for a project without tasks; none for no project.
+  const result = await db.execute({
+    sql: `SELECT ${selectList(PROJECT_COLUMNS, 'p')}, t.status AS task_status, count(t.id) AS n
+          FROM projects p LEFT JOIN tasks t ON t.project_id = p.id
+          WHERE p.id = ? GROUP BY t.status`,
+    args: [projectId],
+  })
+  const project = firstRow<Project>(result, PROJECT_COLUMNS)
+  if (!project) {
     throw notFound('Project', projectId)
   }
 
   const tasks = Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as TaskCounts
-  for (const row of countResult.rows) {
-    const status = row.status as TaskStatus
-    if (status in tasks) {
+  for (const row of result.rows) {
+    const status = row.task_status as TaskStatus | null
+    if (status !== null && status in tasks) {
       tasks[status] = Number(row.n)
     }
   }

@@ -68,17 +68,20 @@ export async function getTaskDetail(db: Client, taskId: string): Promise<TaskDet
  * @throws {RelayError} `not_found` when no project has that id.
  */
 export async function listProjectTasks(db: Client, projectId: string): Promise<Task[]> {
-  const [projectResult, taskResult] = await db.batch([
-    { sql: 'SELECT 1 FROM projects WHERE id = ?', args: [projectId] },
-    {
-      sql: `${TASK_SELECT} WHERE t.project_id = ? ORDER BY t.created_at, t.rowid`,
-      args: [projectId],
-    },
-  ])
-  if (!projectResult?.rows.length || !taskResult) {
+  // One statement, so one snapshot: no row means no project; a row without
+  // a task id means a project without tasks.
+  const result = await db.execute({
+    sql: `SELECT ${selectList(TASK_COLUMNS, 't')} FROM projects p
+          LEFT JOIN tasks t ON t.project_id = p.id
+          WHERE p.id = ? ORDER BY t.created_at, t.rowid`,
+    args: [projectId],
+  })
+  if (result.rows.length === 0) {
     throw notFound('Project', projectId)
   }
-  return rowsToObjects<Task>(taskResult, TASK_COLUMNS)
+  return result.rows
+    .filter((row) => row.id !== null)
+    .map((row) => rowToObject<Task>(row, TASK_COLUMNS))
 }
 
 /** A project's tasks with how many comments each has, oldest first (the MCP `get_board`). */
