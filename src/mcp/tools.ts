@@ -191,7 +191,8 @@ export function boardTools(options: { hasOwnTask: boolean }): Tool[] {
         'after position since (each {type, seq, project_id, payload} with the full object), ' +
         'waiting up to timeout_s seconds for the first one. Without since, only events from ' +
         'now on. Pass next_since as since in the next call; an empty events list means the ' +
-        'wait timed out.',
+        'wait timed out, unless resync_required is set: then since was not in the log ' +
+        '(pruned, or from another board), so read the board again and go on from next_since.',
       annotations: READ,
       schema: WaitForEventsArgsSchema,
       run: ({ db, sleep, signal }, args) => waitForEvents(db, args, { sleep, signal }),

@@ -1,6 +1,6 @@
 import type { Client } from '@libsql/client'
 
-import { findLatestPosition, readEventsAfter } from '../db/events.js'
+import { findLatestPosition, findOldestPosition, readEventsAfter } from '../db/events.js'
 import type { BoardEvent } from '../domain/events.js'
 import { resolveEvent } from '../realtime/resolve-event.js'
 
@@ -26,6 +26,13 @@ export interface EventBatch {
   events: BoardEvent[]
   /** The position to pass as `since` next time: every event up to it has been seen. */
   next_since: number
+  /**
+   * Set when `since` is not in this board's log (pruned, or from another
+   * database): events were missed, so the caller should read the board again
+   * and go on from `next_since`.
+   */
+  resync_required?: true
+  detail?: string
 }
 
 /** How `waitForEvents` waits. */
@@ -59,7 +66,22 @@ export async function waitForEvents(
   const pollMs = options.pollMs ?? 250
   const limit = options.limit ?? 100
   const deadline = now() + query.timeout_s * 1000
-  let after = query.since ?? (await findLatestPosition(db))
+  const latest = await findLatestPosition(db)
+  if (query.since !== undefined) {
+    const oldest = await findOldestPosition(db)
+    if ((oldest !== null && query.since < oldest - 1) || query.since > latest) {
+      return {
+        events: [],
+        next_since: latest,
+        resync_required: true,
+        detail:
+          `Events after seq ${String(query.since)} are not in this board's log (pruned, or ` +
+          `from another database). Read the board again (get_board), then wait with ` +
+          `since=${String(latest)}.`,
+      }
+    }
+  }
+  let after = query.since ?? latest
 
   for (;;) {
     const rows = await readEventsAfter(db, after, limit)

@@ -112,3 +112,28 @@ describe('waitForEvents', () => {
     expect(time.sleeps).toHaveLength(2)
   })
 })
+
+describe('waitForEvents from a position the log no longer has', () => {
+  it('asks the agent to read the board again when since is past the end of the log', async () => {
+    await createProject(temp.db, { title: 'P', description: '' })
+    const time = fakeTime()
+
+    const batch = await waitForEvents(temp.db, { since: 500, timeout_s: 30 }, time)
+
+    expect(batch).toMatchObject({ events: [], next_since: 2, resync_required: true })
+    expect(batch.detail).toMatch(/not in this board's log.*get_board.*since=2/)
+    expect(time.sleeps).toEqual([])
+  })
+
+  it('asks the same when the events after since were pruned', async () => {
+    for (let i = 0; i < 3; i++) {
+      await createProject(temp.db, { title: `P${String(i)}`, description: '' })
+    }
+    await temp.db.execute('UPDATE events SET consumed = 1')
+    await temp.db.execute('DELETE FROM events WHERE rowid < 5')
+
+    const batch = await waitForEvents(temp.db, { since: 1, timeout_s: 30 }, fakeTime())
+
+    expect(batch).toMatchObject({ events: [], next_since: 6, resync_required: true })
+  })
+})
