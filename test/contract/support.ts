@@ -3,11 +3,11 @@
 // runtime runs in real use. Also a websocket client that records events.
 import { join } from 'node:path'
 
-import WebSocket from 'ws'
-
 import { openDatabase, resolveDatabase } from '../../src/entry/database.js'
 import { startServer } from '../../src/entry/node.js'
 import { createTempDir } from '../helpers/database.js'
+import type { ReceivedEvent } from '../helpers/fake-socket.js'
+import { connectClient, wsUrl } from '../helpers/server.js'
 import { startLibsqlHttpServer } from '../helpers/libsql-http-server.js'
 import { startWorker } from '../helpers/worker.js'
 
@@ -82,14 +82,6 @@ export async function startWorkerTarget(
   }
 }
 
-/** A board event as a test reads it. */
-export interface ReceivedEvent {
-  type: string
-  seq: number
-  project_id: string | null
-  payload: Record<string, unknown>
-}
-
 /** A websocket client that records every event it receives. */
 export interface EventClient {
   /** The subprotocol the server chose ('' for none). */
@@ -97,6 +89,7 @@ export interface EventClient {
   events: ReceivedEvent[]
   /** The first event matching `predicate`, waiting up to `timeoutMs` (default 1 s) for it. */
   waitFor(predicate: (event: ReceivedEvent) => boolean, timeoutMs?: number): Promise<ReceivedEvent>
+  /** Closes the connection and waits until it is closed. */
   close(): Promise<void>
 }
 
@@ -110,51 +103,19 @@ export async function connectEvents(
   query = '',
   options: { viaSubprotocol?: boolean } = {}
 ): Promise<EventClient> {
-  const url = `${target.url.replace(/^http/, 'ws')}/ws${query}`
-  const ws = options.viaSubprotocol
-    ? new WebSocket(url, ['bearer', target.token])
-    : new WebSocket(url, { headers: { Authorization: `Bearer ${target.token}` } })
-  const events: ReceivedEvent[] = []
-  const listeners = new Set<() => void>()
-  ws.on('message', (data: Buffer) => {
-    events.push(JSON.parse(data.toString()) as ReceivedEvent)
-    for (const listener of listeners) {
-      listener()
-    }
-  })
-  const closed = new Promise<void>((resolve) => {
-    ws.once('close', () => {
-      resolve()
-    })
-  })
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', resolve)
-    ws.once('error', reject)
-  })
-
+  const client = await connectClient(
+    wsUrl(target, query),
+    options.viaSubprotocol
+      ? { protocols: ['bearer', target.token] }
+      : { headers: { Authorization: `Bearer ${target.token}` } }
+  )
   return {
-    protocol: ws.protocol,
-    events,
-    waitFor: (predicate, timeoutMs = 1000) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const found = events.find(predicate)
-          if (found) {
-            listeners.delete(check)
-            clearTimeout(timer)
-            resolve(found)
-          }
-        }
-        const timer = setTimeout(() => {
-          listeners.delete(check)
-          reject(new Error(`no matching event within ${String(timeoutMs)} ms`))
-        }, timeoutMs)
-        listeners.add(check)
-        check()
-      }),
+    protocol: client.protocol,
+    events: client.events,
+    waitFor: (predicate, timeoutMs) => client.waitFor(predicate, timeoutMs),
     close: async () => {
-      ws.close()
-      await closed
+      client.ws.close()
+      await client.closed
     },
   }
 }

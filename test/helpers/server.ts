@@ -38,6 +38,8 @@ export function wsUrl(server: { url: string }, query = ''): string {
 /** A real websocket client that keeps every event it receives. */
 export interface WsClient {
   ws: WebSocket
+  /** The subprotocol the server chose ('' for none). */
+  protocol: string
   events: ReceivedEvent[]
   /** Resolves with the first event (already received or coming) that matches; default 1 s. */
   waitFor(predicate: (event: ReceivedEvent) => boolean, timeoutMs?: number): Promise<ReceivedEvent>
@@ -46,8 +48,11 @@ export interface WsClient {
   close(): void
 }
 
-export async function connectClient(url: string): Promise<WsClient> {
-  const ws = new WebSocket(url)
+export async function connectClient(
+  url: string,
+  options: { protocols?: string[]; headers?: Record<string, string> } = {}
+): Promise<WsClient> {
+  const ws = new WebSocket(url, options.protocols ?? [], { headers: options.headers ?? {} })
   const events: ReceivedEvent[] = []
   const waiters = new Set<() => void>()
   ws.on('message', (data: Buffer) => {
@@ -68,6 +73,7 @@ export async function connectClient(url: string): Promise<WsClient> {
 
   return {
     ws,
+    protocol: ws.protocol,
     events,
     closed,
     close: () => {
