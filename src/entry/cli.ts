@@ -44,6 +44,12 @@ function optionalText(value: string | number | undefined): string | undefined {
   return value === undefined ? undefined : String(value)
 }
 
+// Both commands find the database the same way: --db, VIBE_RELAY_DB, the
+// config file in the working directory, the default.
+function locateDatabase(flag: string | number | undefined) {
+  return resolveDatabase({ flag: optionalText(flag), env: process.env, cwd: process.cwd() })
+}
+
 function parseInteger(flag: string, value: string | number, min: number, max: number): number {
   const number = Number(value)
   if (!Number.isInteger(number) || number < min || number > max) {
@@ -80,11 +86,7 @@ async function serveCommand(flags: ServeFlags): Promise<void> {
   }
 
   const token = readToken(process.env)
-  const location = resolveDatabase({
-    flag: optionalText(flags.db),
-    env: process.env,
-    cwd: process.cwd(),
-  })
+  const location = locateDatabase(flags.db)
   const { startServer } = await import('./node.js')
   const db = await openDatabase(location)
   const server = await startServer({
@@ -165,11 +167,7 @@ interface McpFlags {
 async function mcpCommand(flags: McpFlags): Promise<void> {
   refuseEmptyValues(['task-id', 'db'])
   const taskId = optionalText(flags.taskId)
-  const location = resolveDatabase({
-    flag: optionalText(flags.db),
-    env: process.env,
-    cwd: process.cwd(),
-  })
+  const location = locateDatabase(flags.db)
   const { serveMcpOverStdio } = await import('./mcp-stdio.js')
   const db = await openDatabase(location)
   await serveMcpOverStdio({ db, dbDisplay: location.display, taskId, log, version: __VERSION__ })
