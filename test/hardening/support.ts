@@ -6,8 +6,8 @@ import type { Client } from '@libsql/client'
 import WebSocket from 'ws'
 
 import type { Log } from '../../src/domain/log.js'
-import { openDatabase, resolveDatabase } from '../../src/entry/database.js'
-import { type RunningServer, type ServerOptions, startServer } from '../../src/entry/node.js'
+import type { RunningServer, ServerOptions } from '../../src/entry/node.js'
+import { startTestServer } from '../helpers/server.js'
 
 /** Log lines a server wrote, for tests that read them. */
 export interface LogSpy {
@@ -20,29 +20,12 @@ export function spyLog(): LogSpy {
   return { lines, log: (level, message) => lines.push(`${level}: ${message}`) }
 }
 
-/** The real Node server on a loopback port over the database file at `dbPath`. */
-export async function startServerOn(
+/** The real Node server on a loopback port over `dbPath`, polling every 200 ms. */
+export function startServerOn(
   dbPath: string,
   options: Partial<ServerOptions> = {}
 ): Promise<RunningServer> {
-  const location = resolveDatabase({ flag: dbPath, env: {}, cwd: process.cwd() })
-  const db = await openDatabase(location)
-  try {
-    return await startServer({
-      db,
-      dbDisplay: location.display,
-      host: '127.0.0.1',
-      port: 0,
-      pollIntervalMs: 200,
-      localPath: location.display,
-      log: () => undefined,
-      version: 'test',
-      ...options,
-    })
-  } catch (error) {
-    db.close()
-    throw error
-  }
+  return startTestServer(dbPath, { pollIntervalMs: 200, ...options })
 }
 
 /** A board event as a websocket client receives it. */
